@@ -1,0 +1,11 @@
+import type { Subcommand } from './main.ts';
+
+// TODO: placeholder until this command is built.
+export const command: Subcommand = {
+  summary: 'not built yet',
+  help: 'trit bench: not built yet.',
+  async run() {
+    console.error('trit bench is not built yet.');
+    return 1;
+  },
+};
