@@ -137,3 +137,16 @@ export const DEFAULT_CHAT_TEMPLATE: ChatTemplate = {
   imageToken: '<image>',
   stopText: '</s>',
 };
+
+/**
+ * Reads the stored bytes of a package's tensors, from files under Node or from IndexedDB in the
+ * worker. The model loader asks for tensors in shard order and uploads each one before asking
+ * for the next, so at most one shard's worth of bytes is held outside the GPU.
+ */
+export interface TensorSource {
+  readonly manifest: PackageManifest;
+  /** Returns the bytes of tensor `name` exactly as `manifest.tensors[name]` describes them. */
+  readTensor(name: string): Promise<Uint8Array>;
+  /** Returns the tokenizer file's text. */
+  readTokenizer(): Promise<string>;
+}
