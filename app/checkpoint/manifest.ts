@@ -14,7 +14,7 @@ export type PackedDtype =
   | 'f16'
   /** IEEE single floats, little-endian. */
   | 'f32'
-  /** Ternary codes in the `ternary2-rows16` layout of `app/engine/ternary/pack.ts`, as u32 words. */
+  /** Ternary codes in the layout `TERNARY_PACKING` names in `app/engine/ternary/pack.ts`, as u32 words. */
   | 'ternary2';
 
 export interface TensorEntry {
@@ -27,7 +27,7 @@ export interface TensorEntry {
   offset: number;
   /** Byte length of the tensor's data. */
   bytes: number;
-  /** For `ternary2`: the packing name (`ternary2-rows16`). */
+  /** For `ternary2`: the packing name (`TERNARY_PACKING` of `app/engine/ternary/pack.ts`). */
   packing?: string;
   /** For `ternary2`: sw = 1 / max(mean|W|, 1e-5); the kernel divides the integer product by sx · sw. */
   scale?: number;
