@@ -138,6 +138,16 @@ export const DEFAULT_CHAT_TEMPLATE: ChatTemplate = {
   stopText: '</s>',
 };
 
+/** LLaVA-1.5 with CLIP ViT-L/14-336: pad to a square with the CLIP mean colour, 336×336, CLIP mean and std. */
+export const DEFAULT_IMAGE_PREPROCESS: ImagePreprocessConfig = {
+  aspect: 'pad',
+  size: 336,
+  mean: [0.48145466, 0.4578275, 0.40821073],
+  std: [0.26862954, 0.26130258, 0.27577711],
+  /** The mean × 255, truncated, as LLaVA's `expand2square` receives it. */
+  background: [122, 116, 104],
+};
+
 /**
  * Reads the stored bytes of a package's tensors, from files under Node or from IndexedDB in the
  * worker. The model loader asks for tensors in shard order and uploads each one before asking
