@@ -1,0 +1,28 @@
+/** Errors of the model layer; each message names the failing value and says what to do. */
+
+/** The package's config or tensors do not describe a model this engine can run. */
+export class ModelConfigError extends Error {
+  override name = 'ModelConfigError';
+}
+
+/** The prompt plus the tokens to generate would pass the model's context length. */
+export class ContextOverflowError extends Error {
+  override name = 'ContextOverflowError';
+  constructor(
+    readonly promptTokens: number,
+    readonly contextLength: number,
+  ) {
+    super(
+      `The prompt is ${promptTokens} tokens (image embeddings included), which leaves no room in the model's ${contextLength}-token context. ` +
+        'Shorten the question or start a new conversation.',
+    );
+  }
+}
+
+/** A generation request was aborted through its AbortSignal. */
+export class GenerationAbortedError extends Error {
+  override name = 'GenerationAbortedError';
+  constructor() {
+    super('Generation was aborted.');
+  }
+}
