@@ -1,8 +1,40 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
+
+/**
+ * Offline app shell: the service worker precaches the built page, scripts and icons. Model
+ * packages under `models/` are left out because the worker stores them in IndexedDB.
+ */
+const pwa = VitePWA({
+  registerType: 'autoUpdate',
+  injectRegister: false,
+  includeAssets: ['icon.svg'],
+  manifest: {
+    name: 'Trit',
+    short_name: 'Trit',
+    description: 'Ask a ternary vision-language model about a photo, on your GPU, offline.',
+    theme_color: '#2f5fd0',
+    background_color: '#f7f7f5',
+    display: 'standalone',
+    icons: [
+      { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
+    ],
+  },
+  workbox: {
+    globPatterns: ['**/*.{js,css,html,svg,png,ico,wasm,webmanifest}'],
+    globIgnores: ['models/**'],
+    navigateFallback: 'index.html',
+    navigateFallbackDenylist: [/^\/models\//],
+    // The worker bundle carries the tokenizer and the engine; it must be precached to work offline.
+    maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
+  },
+});
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), ...(process.env.VITEST ? [] : [pwa])],
   worker: { format: 'es' },
   test: {
     include: ['app/**/*.test.ts'],

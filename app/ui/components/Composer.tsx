@@ -1,0 +1,60 @@
+import { useId, useState } from 'react';
+import { useApp } from '../store.ts';
+
+export function Composer() {
+  const [question, setQuestion] = useState('');
+  const ready = useApp((state) => state.model.status === 'ready');
+  const generating = useApp((state) => state.generating !== null);
+  const hasMessages = useApp((state) => state.messages.length > 0);
+  const hasPhoto = useApp((state) => state.photo !== null);
+  const actions = useApp.getState();
+  const inputId = useId();
+
+  const submit = () => {
+    if (!question.trim() || generating || !ready) return;
+    void actions.ask(question);
+    setQuestion('');
+  };
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        submit();
+      }}
+    >
+      <label htmlFor={inputId} className="visually-hidden">
+        Question
+      </label>
+      <textarea
+        id={inputId}
+        rows={2}
+        value={question}
+        placeholder={!ready ? 'Get the model first' : hasPhoto ? 'Ask about the photo (Enter to send, Shift+Enter for a new line)' : 'Ask a question, or add a photo first'}
+        onChange={(event) => setQuestion(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+            event.preventDefault();
+            submit();
+          }
+        }}
+        disabled={!ready}
+      />
+      <div className="row composer-actions">
+        {generating ? (
+          <button type="button" className="stop" onClick={actions.stop}>
+            Stop
+          </button>
+        ) : (
+          <button type="submit" disabled={!ready || !question.trim()}>
+            Ask
+          </button>
+        )}
+        <button type="button" onClick={actions.newConversation} disabled={generating || !hasMessages}>
+          New conversation
+        </button>
+      </div>
+    </form>
+  );
+}

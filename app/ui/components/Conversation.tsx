@@ -1,0 +1,49 @@
+import { useEffect, useRef } from 'react';
+import type { Message } from '../store.ts';
+import { useApp } from '../store.ts';
+import { Markdown } from './Markdown.tsx';
+
+export function Conversation() {
+  const messages = useApp((state) => state.messages);
+  const end = useRef<HTMLDivElement>(null);
+  const last = messages[messages.length - 1];
+
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: 'end' });
+  }, [messages.length, last?.text]);
+
+  if (messages.length === 0) return null;
+  return (
+    <ol className="conversation" aria-label="Conversation">
+      {messages.map((message) => (
+        <li key={message.id} className={`message ${message.role}`} data-testid={`message-${message.role}`} data-state={message.state}>
+          {message.role === 'user' ? <p>{message.text}</p> : <Answer message={message} />}
+        </li>
+      ))}
+      <div ref={end} />
+    </ol>
+  );
+}
+
+function Answer({ message }: { message: Message }) {
+  const streaming = message.state === 'streaming';
+  return (
+    <>
+      {/* Screen readers hear the answer as it grows, without re-reading it from the start. */}
+      <div aria-live={streaming ? 'polite' : 'off'} aria-busy={streaming} data-testid="answer-text">
+        {message.text ? <Markdown text={message.text} /> : streaming ? <p className="muted">Thinking…</p> : null}
+      </div>
+      {message.state === 'error' && (
+        <p className="notice error" role="alert">
+          {message.error}
+        </p>
+      )}
+      <p className="meta small" data-testid="answer-meta">
+        {streaming && 'Answering · '}
+        {message.state === 'stopped' && 'Stopped · '}
+        {message.tokenCount !== undefined && message.tokenCount > 0 && `${message.tokenCount} tokens`}
+        {message.tokensPerS !== undefined && message.tokensPerS > 0 && ` · ${message.tokensPerS.toFixed(1)} tokens/s`}
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,65 @@
+import { describeAdapter } from '../../engine/gpu/device.ts';
+import { formatBytes } from '../format.ts';
+import { useApp } from '../store.ts';
+
+/** One line on the adapter; details on request. */
+export function GpuStatus() {
+  const gpu = useApp((state) => state.gpu);
+  if (gpu.status === 'checking') {
+    return <p className="muted" role="status">Checking for WebGPU…</p>;
+  }
+  if (gpu.status === 'unavailable') return null;
+
+  const { adapter } = gpu;
+  return (
+    <details className="gpu-status">
+      <summary>
+        <span className="dot ok" aria-hidden="true" /> WebGPU ready: {adapter.vendor || 'adapter'} {adapter.architecture}
+      </summary>
+      <dl className="facts">
+        <dt>Adapter</dt>
+        <dd>{describeAdapter(adapter)}</dd>
+        <dt>Features</dt>
+        <dd>{adapter.features.length ? adapter.features.join(', ') : 'none of shader-f16, subgroups, timestamp-query'}</dd>
+        <dt>Max buffer</dt>
+        <dd>{formatBytes(adapter.maxBufferSize)}</dd>
+        <dt>Max storage binding</dt>
+        <dd>{formatBytes(adapter.maxStorageBufferBindingSize)}</dd>
+        <dt>Workgroup storage</dt>
+        <dd>{formatBytes(adapter.maxComputeWorkgroupStorageSize)}</dd>
+        <dt>Invocations per workgroup</dt>
+        <dd>{adapter.maxComputeInvocationsPerWorkgroup}</dd>
+      </dl>
+    </details>
+  );
+}
+
+/** Full-page explanation shown in place of the chat when the model cannot run here. */
+export function NoWebGpu() {
+  const gpu = useApp((state) => state.gpu);
+  if (gpu.status !== 'unavailable') return null;
+  const noApi = gpu.code === 'no-webgpu';
+  return (
+    <section className="panel no-webgpu" aria-labelledby="no-webgpu-title" role="alert">
+      <h2 id="no-webgpu-title">{noApi ? 'This browser cannot run the model: WebGPU is not available' : 'WebGPU found no usable graphics adapter'}</h2>
+      <p>Trit runs the model on your GPU through WebGPU, in this page, without a server. {gpu.message}</p>
+      <h3>What to try</h3>
+      <ul>
+        {noApi ? (
+          <>
+            <li>Use a current Chrome or Edge (version 113 or later) on Windows, macOS or ChromeOS, or Chrome 121+ on Android.</li>
+            <li>On Linux, start Chrome or Chromium with <code>--enable-unsafe-webgpu</code>, or turn on <code>chrome://flags/#enable-unsafe-webgpu</code> and restart.</li>
+            <li>Firefox 141+ on Windows and Safari 26+ ship WebGPU; older versions need it turned on in their settings.</li>
+            <li>WebGPU needs a secure page: open the app over https or from localhost.</li>
+          </>
+        ) : (
+          <>
+            <li>Turn on hardware acceleration in the browser settings and restart the browser.</li>
+            <li>Update the graphics driver.</li>
+            <li>Open <code>chrome://gpu</code> to see why WebGPU is disabled on this machine.</li>
+          </>
+        )}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,419 @@
+/**
+ * The app's state and the actions that change it. Components read slices with `useApp` and
+ * call the actions; only this file talks to the engine.
+ */
+import { create } from 'zustand';
+import { CHAT_DEFAULTS } from '../worker/protocol.ts';
+import type { CachedModel, ChatTurn, GenerationSettings, LoadProgress, ModelSource, StorageInfo, WorkerErrorCode } from '../worker/protocol.ts';
+import type { AdapterSummary } from '../engine/gpu/device.ts';
+import { Engine, EngineError } from './engine.ts';
+import { DEFAULT_MODEL_URL, STORAGE_KEYS } from './config.ts';
+import { checkPhoto, PhotoError } from './files.ts';
+
+export type GpuState =
+  | { status: 'checking' }
+  | { status: 'ready'; adapter: AdapterSummary; description: string }
+  | { status: 'unavailable'; code: WorkerErrorCode; message: string };
+
+export type ModelState =
+  | { status: 'none' }
+  | { status: 'loading'; label: string; progress?: LoadProgress; pausing?: boolean }
+  | { status: 'paused'; label: string; progress?: LoadProgress }
+  | { status: 'ready'; name: string; randomWeights: boolean; gpuBytes: number }
+  | { status: 'error'; code: WorkerErrorCode; message: string; retry: ModelSource };
+
+export interface Photo {
+  file: File;
+  /** Object URL for the thumbnail. */
+  url: string;
+  width: number;
+  height: number;
+}
+
+export interface Message {
+  id: number;
+  role: 'user' | 'assistant';
+  text: string;
+  /** Assistant messages only. */
+  state?: 'streaming' | 'done' | 'stopped' | 'error';
+  tokenCount?: number;
+  tokensPerS?: number;
+  error?: string;
+}
+
+/** A message shown near the control it concerns, e.g. a rejected photo. */
+export interface Notice {
+  kind: 'error' | 'info';
+  text: string;
+}
+
+export interface AppState {
+  gpu: GpuState;
+  model: ModelState;
+  cached: CachedModel[];
+  storage: StorageInfo;
+  modelUrl: string;
+  useCache: boolean;
+  photo: Photo | null;
+  photoNotice: Notice | null;
+  messages: Message[];
+  /** Id of the generation request in flight. */
+  generating: number | null;
+  settings: GenerationSettings;
+  online: boolean;
+  /** An error that belongs to no single control (the worker crashed, the device was lost). */
+  fatal: string | null;
+
+  start(): Promise<void>;
+  setModelUrl(url: string): void;
+  setUseCache(value: boolean): void;
+  loadFromUrl(url?: string): Promise<void>;
+  loadFromFiles(files: File[]): Promise<void>;
+  loadCached(key: string): Promise<void>;
+  retryLoad(): Promise<void>;
+  pauseDownload(): void;
+  resumeDownload(): Promise<void>;
+  deleteCached(key: string): Promise<void>;
+  setPhoto(file: File): Promise<void>;
+  removePhoto(): void;
+  dismissPhotoNotice(): void;
+  ask(question: string): Promise<void>;
+  stop(): void;
+  newConversation(): void;
+  setSettings(settings: Partial<GenerationSettings>): void;
+  resetSettings(): void;
+  setOnline(online: boolean): void;
+}
+
+interface LastModel {
+  source: { kind: 'url'; url: string } | { kind: 'cached'; key: string };
+  /** Cache key reported once loaded, if the worker lists the model under it. */
+  name?: string;
+  complete: boolean;
+}
+
+function readJson<T>(key: string): T | null {
+  try {
+    const text = localStorage.getItem(key);
+    return text ? (JSON.parse(text) as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeJson(key: string, value: unknown): void {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage disabled (some private windows): the app works, it just forgets across reloads.
+  }
+}
+
+/** Resolves a package URL typed in the panel against the page, so "models/demo/" works anywhere the app is served. */
+export function resolveModelUrl(url: string): string {
+  const trimmed = url.trim();
+  const withSlash = /\.json$/i.test(trimmed) || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+  return new URL(withSlash, document.baseURI).href;
+}
+
+function sourceLabel(source: ModelSource): string {
+  if (source.kind === 'url') return source.url;
+  if (source.kind === 'cached') return source.key;
+  return source.files.length === 1 ? source.files[0].name : `${source.files.length} files`;
+}
+
+let engine: Engine | null = null;
+let messageId = 1;
+/** True once the worker holds the encoded photo of this conversation (the first answer finished). */
+let conversationStarted = false;
+let lastSource: ModelSource | null = null;
+let started = false;
+
+function getEngine(): Engine {
+  engine ??= new Engine();
+  return engine;
+}
+
+export const useApp = create<AppState>()((set, get) => {
+  async function refreshCache(): Promise<void> {
+    try {
+      const { models, storage } = await getEngine().listCache();
+      set({ cached: models, storage: await withEstimate(storage) });
+    } catch (error) {
+      set({ storage: await withEstimate({}) });
+      console.warn('Listing cached models failed:', error);
+    }
+  }
+
+  async function load(source: ModelSource, cache: boolean): Promise<void> {
+    lastSource = source;
+    const label = sourceLabel(source);
+    set({ model: { status: 'loading', label } });
+    if (source.kind === 'url') writeJson(STORAGE_KEYS.lastModel, { source, complete: false } satisfies LastModel);
+    try {
+      const outcome = await getEngine().load(source, cache, (progress) => {
+        const model = get().model;
+        if (model.status === 'loading') set({ model: { ...model, progress } });
+      });
+      if (outcome.kind === 'paused') {
+        const model = get().model;
+        set({ model: { status: 'paused', label, progress: model.status === 'loading' ? model.progress : undefined } });
+      } else {
+        const { name, randomWeights, gpuBytes } = outcome.model;
+        set({ model: { status: 'ready', name, randomWeights, gpuBytes } });
+        if (source.kind !== 'files') writeJson(STORAGE_KEYS.lastModel, { source, complete: true } satisfies LastModel);
+        conversationStarted = false;
+      }
+    } catch (error) {
+      const { code, message } = describeError(error);
+      set({ model: { status: 'error', code, message, retry: source } });
+    }
+    await refreshCache();
+  }
+
+  const storedSettings = readJson<GenerationSettings>(STORAGE_KEYS.settings);
+
+  return {
+    gpu: { status: 'checking' },
+    model: { status: 'none' },
+    cached: [],
+    storage: {},
+    modelUrl: localStorage.getItem(STORAGE_KEYS.modelUrl) ?? DEFAULT_MODEL_URL,
+    useCache: true,
+    photo: null,
+    photoNotice: null,
+    messages: [],
+    generating: null,
+    settings: { ...CHAT_DEFAULTS, ...storedSettings },
+    online: navigator.onLine,
+    fatal: null,
+
+    async start() {
+      // React's StrictMode runs effects twice in development; one start is enough.
+      if (started) return;
+      started = true;
+      const current = getEngine();
+      current.onFatal = (code, message) => {
+        set({ fatal: message });
+        if (code === 'device-lost') set({ model: { status: 'none' }, generating: null });
+      };
+      try {
+        const probe = await current.probe();
+        if (probe.adapter && !probe.error) {
+          set({ gpu: { status: 'ready', adapter: probe.adapter, description: probe.description } });
+        } else {
+          const code = probe.error?.code ?? 'no-adapter';
+          set({ gpu: { status: 'unavailable', code, message: probe.error?.message ?? probe.description } });
+          return;
+        }
+      } catch (error) {
+        const { code, message } = describeError(error);
+        set({ gpu: { status: 'unavailable', code, message } });
+        return;
+      }
+
+      await refreshCache();
+      // Bring back the last model: from the cache when it finished, or resume its download.
+      const last = readJson<LastModel>(STORAGE_KEYS.lastModel);
+      if (last?.source.kind === 'url') {
+        const cached = get().cached;
+        const stored = cached.length > 0;
+        if (last.complete && stored) await load(last.source, get().useCache);
+        else if (!last.complete && stored) set({ model: { status: 'paused', label: last.source.url } });
+        if (!last.complete) lastSource = last.source;
+      } else if (last?.source.kind === 'cached' && get().cached.some((model) => model.key === (last.source as { key: string }).key && model.complete)) {
+        await load(last.source, true);
+      }
+    },
+
+    setModelUrl(url) {
+      set({ modelUrl: url });
+      writeJson(STORAGE_KEYS.modelUrl, null);
+      try {
+        localStorage.setItem(STORAGE_KEYS.modelUrl, url);
+      } catch {
+        // Not remembered; see writeJson.
+      }
+    },
+
+    setUseCache(value) {
+      set({ useCache: value });
+    },
+
+    async loadFromUrl(url) {
+      const target = (url ?? get().modelUrl).trim();
+      if (!target) return;
+      await load({ kind: 'url', url: resolveModelUrl(target) }, get().useCache);
+    },
+
+    async loadFromFiles(files) {
+      await load({ kind: 'files', files }, get().useCache);
+    },
+
+    async loadCached(key) {
+      await load({ kind: 'cached', key }, true);
+    },
+
+    async retryLoad() {
+      const model = get().model;
+      if (model.status === 'error') await load(model.retry, get().useCache);
+    },
+
+    pauseDownload() {
+      const model = get().model;
+      if (model.status !== 'loading') return;
+      set({ model: { ...model, pausing: true } });
+      getEngine().pauseDownload();
+    },
+
+    async resumeDownload() {
+      if (lastSource) await load(lastSource, get().useCache);
+    },
+
+    async deleteCached(key) {
+      try {
+        const { models, storage } = await getEngine().deleteCache(key);
+        set({ cached: models, storage: await withEstimate(storage) });
+      } catch (error) {
+        set({ fatal: describeError(error).message });
+      }
+      const last = readJson<LastModel>(STORAGE_KEYS.lastModel);
+      if (last && !get().cached.some((model) => model.complete)) writeJson(STORAGE_KEYS.lastModel, null);
+      if (get().model.status === 'paused' && !get().cached.some((model) => model.key === key)) set({ model: { status: 'none' } });
+    },
+
+    async setPhoto(file) {
+      if (get().generating !== null) {
+        set({ photoNotice: { kind: 'error', text: 'Wait for the answer to finish (or stop it) before changing the photo.' } });
+        return;
+      }
+      try {
+        const checked = await checkPhoto(file);
+        const previous = get().photo;
+        if (previous) URL.revokeObjectURL(previous.url);
+        const photo = { ...checked, url: URL.createObjectURL(file) };
+        const hadConversation = get().messages.length > 0;
+        set({
+          photo,
+          photoNotice: hadConversation ? { kind: 'info', text: 'New photo: a new conversation has started.' } : null,
+          messages: hadConversation ? [] : get().messages,
+        });
+        conversationStarted = false;
+      } catch (error) {
+        const text = error instanceof PhotoError ? error.message : `"${file.name}" could not be read: ${String(error)}`;
+        set({ photoNotice: { kind: 'error', text } });
+      }
+    },
+
+    removePhoto() {
+      const previous = get().photo;
+      if (!previous || get().generating !== null) return;
+      URL.revokeObjectURL(previous.url);
+      const hadConversation = get().messages.length > 0;
+      set({
+        photo: null,
+        messages: [],
+        photoNotice: hadConversation ? { kind: 'info', text: 'Photo removed: a new conversation has started.' } : null,
+      });
+      conversationStarted = false;
+    },
+
+    dismissPhotoNotice() {
+      set({ photoNotice: null });
+    },
+
+    async ask(question) {
+      const text = question.trim();
+      const { model, generating, settings, photo } = get();
+      if (!text || model.status !== 'ready' || generating !== null) return;
+
+      const turns: ChatTurn[] = [];
+      let pending: string | null = null;
+      for (const message of get().messages) {
+        if (message.role === 'user') pending = message.text;
+        else if (pending !== null && message.state !== 'error') {
+          turns.push({ question: pending, answer: message.text });
+          pending = null;
+        } else pending = null;
+      }
+      const reset = !conversationStarted;
+      if (reset) turns.length = 0;
+      turns.push({ question: text });
+
+      const userMessage: Message = { id: messageId++, role: 'user', text };
+      const answerId = messageId++;
+      const answer: Message = { id: answerId, role: 'assistant', text: '', state: 'streaming', tokenCount: 0 };
+      set({ messages: [...get().messages, userMessage, answer], photoNotice: null });
+
+      const update = (change: Partial<Message>) =>
+        set({ messages: get().messages.map((message) => (message.id === answerId ? { ...message, ...change } : message)) });
+
+      const { id, done } = getEngine().generate(
+        { turns, image: reset ? photo?.file : undefined, settings, reset },
+        (piece, tokenCount, tokensPerS) => {
+          const current = get().messages.find((message) => message.id === answerId);
+          update({ text: (current?.text ?? '') + piece, tokenCount, tokensPerS });
+        },
+      );
+      set({ generating: id });
+      try {
+        const result = await done;
+        update({
+          text: result.text,
+          state: result.stopReason === 'aborted' ? 'stopped' : 'done',
+          tokenCount: result.timings.generatedTokens,
+          tokensPerS: result.timings.decodeTokensPerS,
+        });
+        conversationStarted = true;
+      } catch (error) {
+        update({ state: 'error', error: describeError(error).message });
+        if (reset) conversationStarted = false;
+      } finally {
+        set({ generating: null });
+      }
+    },
+
+    stop() {
+      const id = get().generating;
+      if (id !== null) getEngine().abort(id);
+    },
+
+    newConversation() {
+      if (get().generating !== null) return;
+      set({ messages: [], photoNotice: null });
+      conversationStarted = false;
+    },
+
+    setSettings(change) {
+      const settings = { ...get().settings, ...change };
+      set({ settings });
+      writeJson(STORAGE_KEYS.settings, settings);
+    },
+
+    resetSettings() {
+      set({ settings: { ...CHAT_DEFAULTS } });
+      writeJson(STORAGE_KEYS.settings, null);
+    },
+
+    setOnline(online) {
+      set({ online });
+    },
+  };
+});
+
+function describeError(error: unknown): { code: WorkerErrorCode; message: string } {
+  if (error instanceof EngineError) return { code: error.code, message: error.message };
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Fills in usage and quota from the page's own estimate where the worker sent none. */
+async function withEstimate(storage: StorageInfo): Promise<StorageInfo> {
+  if (storage.usage !== undefined && storage.quota !== undefined) return storage;
+  try {
+    const estimate = await navigator.storage?.estimate();
+    return { ...storage, usage: storage.usage ?? estimate?.usage, quota: storage.quota ?? estimate?.quota };
+  } catch {
+    return storage;
+  }
+}
