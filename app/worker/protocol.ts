@@ -98,11 +98,27 @@ export type WorkerErrorCode =
 export type WorkerEvent =
   | { type: 'probe-result'; id: number; adapter: AdapterSummary | null; description: string; error?: { code: WorkerErrorCode; message: string } }
   | { type: 'load-progress'; id: number; progress: LoadProgress }
-  | { type: 'loaded'; id: number; name: string; randomWeights: boolean; gpuBytes: number; storage: StorageInfo }
+  | {
+      type: 'loaded';
+      id: number;
+      name: string;
+      randomWeights: boolean;
+      gpuBytes: number;
+      storage: StorageInfo;
+      /** Cache key of the package when it was loaded from or stored into IndexedDB; absent with caching off. */
+      cacheKey?: string;
+    }
   | { type: 'download-paused'; id: number }
   | { type: 'token'; id: number; text: string; tokenCount: number; tokensPerS: number }
   | { type: 'done'; id: number; text: string; stopReason: 'eos' | 'stop_text' | 'max_tokens' | 'aborted'; timings: GenerationTimings }
   | { type: 'cache-list'; id: number; models: CachedModel[]; storage: StorageInfo }
   | { type: 'unloaded'; id: number }
-  | { type: 'error'; id: number | null; code: WorkerErrorCode; message: string }
+  | {
+      type: 'error';
+      id: number | null;
+      code: WorkerErrorCode;
+      message: string;
+      /** Figures from `navigator.storage.estimate()`, with the `quota` and `storage-unavailable` codes. */
+      storage?: StorageInfo;
+    }
   | { type: 'device-lost'; message: string };
