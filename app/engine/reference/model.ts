@@ -371,7 +371,7 @@ export class ReferenceModel {
     const n = grid * grid + 1;
 
     // Patch embedding (a stride-p convolution without bias), CLS row first, plus positions.
-    let x = new Float32Array(n * hidden);
+    let x: Float32Array = new Float32Array(n * hidden);
     x.set(w.cls, 0);
     for (let gy = 0; gy < grid; gy++) {
       for (let gx = 0; gx < grid; gx++) {
@@ -496,8 +496,8 @@ export class ReferenceModel {
   greedy(promptIds: readonly number[], maxNewTokens: number, image?: Float32Array): { tokens: number[]; logits: Float32Array[] } {
     const cache = new ReferenceCache(this.dims);
     const V = this.dims.llm.embeddingSize;
-    let all = this.forward(this.embed(promptIds, image), cache);
-    let row = all.slice(all.length - V);
+    let all: Float32Array = this.forward(this.embed(promptIds, image), cache);
+    let row: Float32Array = all.slice(all.length - V);
     const tokens: number[] = [];
     const logits: Float32Array[] = [];
     for (let step = 0; step < maxNewTokens; step++) {
