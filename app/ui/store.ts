@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import { CHAT_DEFAULTS } from '../worker/protocol.ts';
 import type { CachedModel, ChatTurn, GenerationSettings, LoadProgress, ModelSource, StorageInfo, WorkerErrorCode } from '../worker/protocol.ts';
 import type { AdapterSummary } from '../engine/gpu/device.ts';
-import { Engine, EngineError } from './engine.ts';
+import { TritClient, WorkerRequestError } from '../worker/client.ts';
 import { DEFAULT_MODEL_URL, STORAGE_KEYS } from './config.ts';
 import { checkPhoto, PhotoError } from './files.ts';
 
@@ -85,10 +85,11 @@ export interface AppState {
   setOnline(online: boolean): void;
 }
 
+/** The model last loaded or being downloaded, remembered across reloads. */
 interface LastModel {
   source: { kind: 'url'; url: string } | { kind: 'cached'; key: string };
-  /** Cache key reported once loaded, if the worker lists the model under it. */
-  name?: string;
+  /** The worker's cache key for it, known once it has loaded. */
+  cacheKey?: string;
   complete: boolean;
 }
 
@@ -123,22 +124,22 @@ function sourceLabel(source: ModelSource): string {
   return source.files.length === 1 ? source.files[0].name : `${source.files.length} files`;
 }
 
-let engine: Engine | null = null;
+let client: TritClient | null = null;
 let messageId = 1;
 /** True once the worker holds the encoded photo of this conversation (the first answer finished). */
 let conversationStarted = false;
 let lastSource: ModelSource | null = null;
 let started = false;
 
-function getEngine(): Engine {
-  engine ??= new Engine();
-  return engine;
+function getClient(): TritClient {
+  client ??= new TritClient();
+  return client;
 }
 
 export const useApp = create<AppState>()((set, get) => {
   async function refreshCache(): Promise<void> {
     try {
-      const { models, storage } = await getEngine().listCache();
+      const { models, storage } = await getClient().listCache();
       set({ cached: models, storage: await withEstimate(storage) });
     } catch (error) {
       set({ storage: await withEstimate({}) });
@@ -152,17 +153,23 @@ export const useApp = create<AppState>()((set, get) => {
     set({ model: { status: 'loading', label } });
     if (source.kind === 'url') writeJson(STORAGE_KEYS.lastModel, { source, complete: false } satisfies LastModel);
     try {
-      const outcome = await getEngine().load(source, cache, (progress) => {
-        const model = get().model;
-        if (model.status === 'loading') set({ model: { ...model, progress } });
+      const result = await getClient().load(source, {
+        cache,
+        onProgress: (progress) => {
+          const model = get().model;
+          if (model.status === 'loading') set({ model: { ...model, progress } });
+        },
       });
-      if (outcome.kind === 'paused') {
+      if (result.type === 'download-paused') {
         const model = get().model;
         set({ model: { status: 'paused', label, progress: model.status === 'loading' ? model.progress : undefined } });
       } else {
-        const { name, randomWeights, gpuBytes } = outcome.model;
+        const { name, randomWeights, gpuBytes, cacheKey } = result;
         set({ model: { status: 'ready', name, randomWeights, gpuBytes } });
-        if (source.kind !== 'files') writeJson(STORAGE_KEYS.lastModel, { source, complete: true } satisfies LastModel);
+        if (source.kind !== 'files' || cacheKey) {
+          const remembered: LastModel = { source: cacheKey ? { kind: 'cached', key: cacheKey } : (source as LastModel['source']), cacheKey, complete: true };
+          writeJson(STORAGE_KEYS.lastModel, remembered);
+        }
         conversationStarted = false;
       }
     } catch (error) {
@@ -193,11 +200,9 @@ export const useApp = create<AppState>()((set, get) => {
       // React's StrictMode runs effects twice in development; one start is enough.
       if (started) return;
       started = true;
-      const current = getEngine();
-      current.onFatal = (code, message) => {
-        set({ fatal: message });
-        if (code === 'device-lost') set({ model: { status: 'none' }, generating: null });
-      };
+      const current = getClient();
+      current.onDeviceLost = (message) => set({ fatal: message, model: { status: 'none' }, generating: null });
+      current.onUnhandledError = (error) => set({ fatal: error.message });
       try {
         const probe = await current.probe();
         if (probe.adapter && !probe.error) {
@@ -214,16 +219,15 @@ export const useApp = create<AppState>()((set, get) => {
       }
 
       await refreshCache();
-      // Bring back the last model: from the cache when it finished, or resume its download.
+      // Bring back the last model: from the cache when it finished, or offer to resume its download.
       const last = readJson<LastModel>(STORAGE_KEYS.lastModel);
-      if (last?.source.kind === 'url') {
-        const cached = get().cached;
-        const stored = cached.length > 0;
-        if (last.complete && stored) await load(last.source, get().useCache);
-        else if (!last.complete && stored) set({ model: { status: 'paused', label: last.source.url } });
-        if (!last.complete) lastSource = last.source;
-      } else if (last?.source.kind === 'cached' && get().cached.some((model) => model.key === (last.source as { key: string }).key && model.complete)) {
-        await load(last.source, true);
+      if (!last) return;
+      const cached = get().cached;
+      if (last.complete && cached.some((model) => model.key === last.cacheKey && model.complete)) {
+        await load({ kind: 'cached', key: last.cacheKey! }, true);
+      } else if (!last.complete && last.source.kind === 'url' && cached.some((model) => !model.complete)) {
+        lastSource = last.source;
+        set({ model: { status: 'paused', label: last.source.url } });
       }
     },
 
@@ -264,7 +268,7 @@ export const useApp = create<AppState>()((set, get) => {
       const model = get().model;
       if (model.status !== 'loading') return;
       set({ model: { ...model, pausing: true } });
-      getEngine().pauseDownload();
+      void getClient().pauseDownload();
     },
 
     async resumeDownload() {
@@ -273,7 +277,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     async deleteCached(key) {
       try {
-        const { models, storage } = await getEngine().deleteCache(key);
+        const { models, storage } = await getClient().deleteCache(key);
         set({ cached: models, storage: await withEstimate(storage) });
       } catch (error) {
         set({ fatal: describeError(error).message });
@@ -349,26 +353,25 @@ export const useApp = create<AppState>()((set, get) => {
       const update = (change: Partial<Message>) =>
         set({ messages: get().messages.map((message) => (message.id === answerId ? { ...message, ...change } : message)) });
 
-      const { id, done } = getEngine().generate(
-        { turns, image: reset ? photo?.file : undefined, settings, reset },
-        (piece, tokenCount, tokensPerS) => {
-          const current = get().messages.find((message) => message.id === answerId);
-          update({ text: (current?.text ?? '') + piece, tokenCount, tokensPerS });
-        },
-      );
+      const { id, events } = getClient().generate({ turns, image: reset ? photo?.file : undefined, settings, reset });
       set({ generating: id });
       try {
-        const result = await done;
-        update({
-          text: result.text,
-          state: result.stopReason === 'aborted' ? 'stopped' : 'done',
-          tokenCount: result.timings.generatedTokens,
-          tokensPerS: result.timings.decodeTokensPerS,
-        });
+        for await (const event of events) {
+          if (event.type === 'token') {
+            const current = get().messages.find((message) => message.id === answerId);
+            update({ text: (current?.text ?? '') + event.text, tokenCount: event.tokenCount, tokensPerS: event.tokensPerS });
+            continue;
+          }
+          update({
+            text: event.text,
+            state: event.stopReason === 'aborted' ? 'stopped' : 'done',
+            tokenCount: event.timings.generatedTokens,
+            tokensPerS: event.timings.decodeTokensPerS,
+          });
+        }
         conversationStarted = true;
       } catch (error) {
         update({ state: 'error', error: describeError(error).message });
-        if (reset) conversationStarted = false;
       } finally {
         set({ generating: null });
       }
@@ -376,7 +379,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     stop() {
       const id = get().generating;
-      if (id !== null) getEngine().abort(id);
+      if (id !== null) getClient().abort(id);
     },
 
     newConversation() {
@@ -403,7 +406,7 @@ export const useApp = create<AppState>()((set, get) => {
 });
 
 function describeError(error: unknown): { code: WorkerErrorCode; message: string } {
-  if (error instanceof EngineError) return { code: error.code, message: error.message };
+  if (error instanceof WorkerRequestError) return { code: error.code, message: error.message };
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }
 

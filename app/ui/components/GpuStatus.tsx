@@ -45,20 +45,14 @@ export function NoWebGpu() {
       <p>Trit runs the model on your GPU through WebGPU, in this page, without a server. {gpu.message}</p>
       <h3>What to try</h3>
       <ul>
-        {noApi ? (
-          <>
-            <li>Use a current Chrome or Edge (version 113 or later) on Windows, macOS or ChromeOS, or Chrome 121+ on Android.</li>
-            <li>On Linux, start Chrome or Chromium with <code>--enable-unsafe-webgpu</code>, or turn on <code>chrome://flags/#enable-unsafe-webgpu</code> and restart.</li>
-            <li>Firefox 141+ on Windows and Safari 26+ ship WebGPU; older versions need it turned on in their settings.</li>
-            <li>WebGPU needs a secure page: open the app over https or from localhost.</li>
-          </>
-        ) : (
-          <>
-            <li>Turn on hardware acceleration in the browser settings and restart the browser.</li>
-            <li>Update the graphics driver.</li>
-            <li>Open <code>chrome://gpu</code> to see why WebGPU is disabled on this machine.</li>
-          </>
-        )}
+        <li>Use a current Chrome or Edge (version 113 or later) on Windows, macOS or ChromeOS, or Chrome 121 or later on Android.</li>
+        <li>
+          On Linux, start Chrome or Chromium with <code>--enable-unsafe-webgpu</code>, or turn on{' '}
+          <code>chrome://flags/#enable-unsafe-webgpu</code> and restart it.
+        </li>
+        <li>Firefox 141 or later on Windows and Safari 26 or later ship WebGPU; older versions need it turned on in their settings.</li>
+        <li>Turn on hardware acceleration in the browser settings, update the graphics driver, and see <code>chrome://gpu</code> for why WebGPU is off.</li>
+        <li>WebGPU needs a secure page: open the app over https or from localhost.</li>
       </ul>
     </section>
   );

@@ -1,0 +1,66 @@
+/** Steps the app's browser tests share: loading a model, dropping files, asking. */
+import { readFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { expect, type Page } from '@playwright/test';
+
+export const IMAGES = join(import.meta.dirname, '..', 'app', 'test', 'data', 'images');
+export const DEMO_PACKAGE = join(import.meta.dirname, '..', 'public', 'models', 'demo');
+export const SCREENSHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Opens the app and waits until it has probed WebGPU. */
+export async function openApp(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByText('WebGPU ready')).toBeVisible();
+}
+
+/** Loads the package at `url` through the model panel and waits for it. */
+export async function loadModel(page: Page, url: string): Promise<void> {
+  await page.getByLabel('Package URL').fill(url);
+  await page.getByRole('button', { name: /Get model|Load/ }).first().click();
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+}
+
+/**
+ * Drops a file on the page the way a browser does: dragenter, dragover and drop events
+ * carrying a DataTransfer with the file. Returns after the drop event; checks that the
+ * window-wide drop overlay showed while dragging.
+ */
+export async function dropFile(page: Page, path: string, type: string, name = basename(path)): Promise<void> {
+  const base64 = readFileSync(path).toString('base64');
+  await page.evaluate(
+    ({ base64, name, type }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name, { type }));
+      (window as unknown as { __drop: DataTransfer }).__drop = transfer;
+      const target = document.elementFromPoint(innerWidth / 2, innerHeight / 2) ?? document.body;
+      target.dispatchEvent(new DragEvent('dragenter', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    { base64, name, type },
+  );
+  await expect(page.getByTestId('drop-overlay')).toBeVisible();
+  await page.evaluate(() => {
+    const transfer = (window as unknown as { __drop: DataTransfer }).__drop;
+    const target = document.elementFromPoint(innerWidth / 2, innerHeight / 2) ?? document.body;
+    target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  });
+  await expect(page.getByTestId('drop-overlay')).toBeHidden();
+}
+
+/** Types a question and sends it with Enter. */
+export async function ask(page: Page, question: string): Promise<void> {
+  const box = page.getByLabel('Question');
+  await box.fill(question);
+  await box.press('Enter');
+}
+
+/** The last answer in the conversation. */
+export function lastAnswer(page: Page) {
+  return page.getByTestId('message-assistant').last();
+}

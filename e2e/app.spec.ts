@@ -1,0 +1,137 @@
+/**
+ * The chat app as a person uses it, in Chromium on SwiftShader's WebGPU, against the
+ * production build served by `vite preview` and the demo package (random weights).
+ */
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { startPackageServer, type PackageServer } from './app-package-server.ts';
+import { ask, DEMO_PACKAGE, dropFile, IMAGES, lastAnswer, loadModel, openApp, screenshot } from './app-helpers.ts';
+
+const CHELSEA = join(IMAGES, 'chelsea.png');
+
+test('demo package answers, follows up and stops', async ({ page }) => {
+  await openApp(page);
+  await screenshot(page, 'empty');
+
+  await page.getByLabel('Package URL').fill('models/demo/');
+  await page.getByRole('button', { name: 'Get model' }).click();
+  await expect(page.getByTestId('model-loading').or(page.getByTestId('model-ready'))).toBeVisible();
+  if (await page.getByTestId('model-loading').isVisible()) await screenshot(page, 'loading');
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+  await expect(page.getByTestId('model-ready')).toContainText('random weights');
+
+  await dropFile(page, CHELSEA, 'image/png');
+  await expect(page.getByTestId('photo-thumb')).toBeVisible();
+  await expect(page.getByText('chelsea.png · 451×300')).toBeVisible();
+
+  // First question: tokens stream in, then the answer finishes with a speed readout.
+  await ask(page, 'What animal is in the photo?');
+  const first = lastAnswer(page);
+  await expect(first).toHaveAttribute('data-state', 'streaming');
+  await expect(first.getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+  await screenshot(page, 'answering');
+  await expect(first).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(first.getByTestId('answer-meta')).toContainText('tokens/s');
+  await expect(first.locator('[aria-live]')).toHaveCount(1);
+
+  // Follow-up in the same conversation.
+  await ask(page, 'What colour is it?');
+  await expect(page.getByTestId('message-user')).toHaveCount(2);
+  await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(page.getByTestId('message-assistant')).toHaveCount(2);
+
+  // Stop midway: a long answer is cut after its first tokens, then the next question works.
+  await page.getByText('Settings').click();
+  await page.getByLabel('Maximum length (tokens)').fill('512');
+  await ask(page, 'Describe the photo in detail.');
+  const stopped = lastAnswer(page);
+  await expect(stopped.getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(stopped).toHaveAttribute('data-state', 'stopped');
+  await expect(page.getByRole('button', { name: 'Ask' })).toBeVisible();
+
+  await page.getByLabel('Maximum length (tokens)').fill('8');
+  await ask(page, 'Is it indoors?');
+  await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(page.getByTestId('message-assistant')).toHaveCount(4);
+
+  // A new conversation clears the messages and keeps the photo.
+  await page.getByRole('button', { name: 'New conversation' }).click();
+  await expect(page.getByTestId('message-assistant')).toHaveCount(0);
+  await expect(page.getByTestId('photo-thumb')).toBeVisible();
+});
+
+test('reloads offline from the caches and answers', async ({ page, context }) => {
+  await openApp(page);
+  await loadModel(page, 'models/demo/');
+  await expect(page.getByText(/random demo/)).toBeVisible();
+  // The service worker has precached the app shell once it is ready.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('offline-badge')).toBeVisible();
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+
+  await dropFile(page, CHELSEA, 'image/png');
+  await page.getByText('Settings').click();
+  await page.getByLabel('Maximum length (tokens)').fill('8');
+  await ask(page, 'What is in the photo?');
+  await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(lastAnswer(page).getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+});
+
+test('bad photos give messages and keep the conversation', async ({ page }) => {
+  await openApp(page);
+  await loadModel(page, 'models/demo/');
+  await dropFile(page, CHELSEA, 'image/png');
+  await page.getByText('Settings').click();
+  await page.getByLabel('Maximum length (tokens)').fill('4');
+  await ask(page, 'What is this?');
+  await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+
+  await dropFile(page, join(IMAGES, 'truncated.jpg'), 'image/jpeg');
+  await expect(page.getByTestId('photo-notice')).toContainText('"truncated.jpg" could not be decoded');
+  await expect(page.getByText('chelsea.png · 451×300')).toBeVisible();
+  await expect(page.getByTestId('message-assistant')).toHaveCount(1);
+  await screenshot(page, 'bad-photo');
+
+  await dropFile(page, join(import.meta.dirname, 'app.spec.ts'), 'text/plain', 'notes.txt');
+  await expect(page.getByTestId('photo-notice')).toContainText('"notes.txt" is not a photo');
+  await expect(page.getByText('chelsea.png · 451×300')).toBeVisible();
+  await expect(page.getByTestId('message-assistant')).toHaveCount(1);
+
+  // The conversation goes on with the original photo.
+  await ask(page, 'And now?');
+  await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(page.getByTestId('message-assistant')).toHaveCount(2);
+});
+
+test.describe('corrupted shard', () => {
+  let server: PackageServer;
+  test.beforeAll(async () => {
+    server = await startPackageServer(DEMO_PACKAGE);
+  });
+  test.afterAll(async () => {
+    await server.close();
+  });
+
+  test('shows an error and the retry works', async ({ page }) => {
+    const manifest = JSON.parse(await (await fetch(`${server.url}manifest.json`)).text()) as { shards: { file: string }[] };
+    server.corrupt.add(manifest.shards[0].file);
+
+    await openApp(page);
+    await page.getByLabel('Package URL').fill(server.url);
+    await page.getByRole('button', { name: 'Get model' }).click();
+    const error = page.getByTestId('model-error');
+    await expect(error).toBeVisible();
+    await expect(error).toContainText(manifest.shards[0].file);
+    await screenshot(page, 'error');
+
+    server.corrupt.clear();
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect(page.getByTestId('model-ready')).toBeVisible();
+  });
+});
