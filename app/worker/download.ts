@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { PackageManifest } from '../checkpoint/manifest.ts';
 import type { LoadProgress } from './protocol.ts';
-import { CorruptShardError, DownloadError, DownloadPausedError, WorkerFailure } from './errors.ts';
+import { CorruptShardError, DownloadError, DownloadPausedError, StorageQuotaError, WorkerFailure } from './errors.ts';
 import { DEFAULT_CHUNK_BYTES, PackageStore, packageFiles, type FileRecord, type PackageFile } from './package-store.ts';
 import { ProgressMeter } from './progress.ts';
 import { parseManifest } from './validate-manifest.ts';
@@ -216,6 +216,8 @@ async function storeFile(job: Job, file: PackageFile): Promise<void> {
         record = await streamFile(job, record, hash);
       } catch (error) {
         if (!(error instanceof TransientError)) throw error;
+        // The chunks stored before the failure stay; continue after them.
+        record = (await job.store.getFile(job.key, file.file)) ?? record;
         failures++;
         if (failures > job.maxRetries) {
           throw new DownloadError(job.source.describe(file), `${error.message}, ${failures} times`);
@@ -299,6 +301,11 @@ export async function storePackage(
   } catch (error) {
     meter.flush();
     if (controller.signal.reason instanceof DownloadPausedError && !(error instanceof WorkerFailure)) throw controller.signal.reason;
+    if (error instanceof StorageQuotaError) {
+      // The store knows only the file it was writing; report what the whole package still needs.
+      const { bytesDone, bytesTotal } = meter.snapshot();
+      throw new StorageQuotaError(bytesTotal - bytesDone, error.storage ?? {});
+    }
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', pause);

@@ -1,188 +1,22 @@
 /**
- * The model worker (a module Worker). It owns the GPU device, the package cache and the model:
- * it answers `probe`, downloads, verifies and caches packages for `load`, hands a
- * {@link TensorSource} to the generation host, and routes `generate` and `abort` to it.
+ * Entry of the model worker (a module Worker): runs {@link createWorkerShell} with the model's
+ * generation host. The page talks to it through `client.ts`.
  */
 /// <reference lib="webworker" />
-import type { TensorSource } from '../checkpoint/manifest.ts';
-import { describeAdapter, requestBrowserDevice, type DeviceHandle } from '../engine/gpu/device.ts';
-import { DeviceLostError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError } from '../engine/gpu/errors.ts';
-import { CachedTensorSource, FileTensorSource, NetworkTensorSource } from './cached-source.ts';
-import { downloadPackage, fetchManifest, resolvePackageUrl, type StoreOptions } from './download.ts';
-import { classifyDrop, storeDroppedPackage, verifyDroppedPackage } from './dropped.ts';
-import { BadPackageError, DownloadPausedError, WorkerFailure, readStorageInfo } from './errors.ts';
 import { createGenerationHost } from './generation.ts';
-import { PackageStore } from './package-store.ts';
-import type { ModelSource, WorkerErrorCode, WorkerEvent, WorkerRequest } from './protocol.ts';
-
-type LoadRequest = Extract<WorkerRequest, { type: 'load' }>;
+import { createWorkerShell } from './shell.ts';
+import type { WorkerEvent, WorkerRequest } from './protocol.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-
-function post(event: WorkerEvent): void {
-  scope.postMessage(event);
-}
-
-const host = createGenerationHost(post);
-let device: DeviceHandle | undefined;
-let store: PackageStore | undefined;
-let activeLoad: { id: number; controller: AbortController } | undefined;
-
-/** Maps any thrown value to the protocol's error code and a message a person can act on. */
-export function errorCode(error: unknown): WorkerErrorCode {
-  if (error instanceof WorkerFailure) return error.code;
-  if (error instanceof WebGpuUnavailableError) return 'no-webgpu';
-  if (error instanceof NoAdapterError) return 'no-adapter';
-  if (error instanceof LimitTooSmallError) return 'limit';
-  if (error instanceof DeviceLostError) return 'device-lost';
-  return 'internal';
-}
-
-function postError(id: number | null, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  const event: WorkerEvent = { type: 'error', id, code: errorCode(error), message };
-  if (error instanceof WorkerFailure && error.storage) event.storage = error.storage;
-  if (event.code === 'internal') console.error(`Request ${id ?? '(none)'} failed:`, error);
-  post(event);
-}
-
-async function openStore(): Promise<PackageStore> {
-  store ??= await PackageStore.open();
-  return store;
-}
-
-async function acquireDevice(): Promise<DeviceHandle> {
-  if (device) return device;
-  const handle = await requestBrowserDevice();
-  device = handle;
-  handle.lost.then(async (lost) => {
-    if (device !== handle) return;
-    device = undefined;
-    await host.unload().catch(() => undefined);
-    post({ type: 'device-lost', message: lost.message });
-  });
-  return handle;
-}
-
-/** Opens a {@link TensorSource} for `source`, downloading or storing it first when `cache` is set. */
-async function openSource(
-  source: ModelSource,
-  cache: boolean,
-  options: Omit<StoreOptions, 'store'>,
-): Promise<{ tensors: TensorSource; cacheKey?: string }> {
-  switch (source.kind) {
-    case 'cached': {
-      const opened = await CachedTensorSource.open(await openStore(), source.key);
-      return { tensors: opened, cacheKey: source.key };
-    }
-    case 'url': {
-      if (cache) {
-        const packageStore = await openStore();
-        const { key } = await downloadPackage(source.url, { ...options, store: packageStore });
-        return { tensors: await CachedTensorSource.open(packageStore, key), cacheKey: key };
-      }
-      const { manifestUrl, folderUrl } = resolvePackageUrl(source.url);
-      const manifest = await fetchManifest(manifestUrl, options.signal);
-      return { tensors: new NetworkTensorSource(manifest, folderUrl, options.signal) };
-    }
-    case 'files': {
-      if (classifyDrop(source.files) === 'checkpoint') {
-        // TODO: convert in the worker once app/checkpoint/convert.ts exports a converter with an output sink.
-        throw new BadPackageError(
-          'Converting a dropped checkpoint in the browser is not available yet. Run `trit convert` on it and drop the package folder it writes.',
-        );
-      }
-      if (cache) {
-        const packageStore = await openStore();
-        const { key } = await storeDroppedPackage(source.files, { ...options, store: packageStore });
-        return { tensors: await CachedTensorSource.open(packageStore, key), cacheKey: key };
-      }
-      const { manifest, byName } = await verifyDroppedPackage(source.files, options.onProgress);
-      return { tensors: new FileTensorSource(manifest, byName) };
-    }
-  }
-}
-
-async function load(request: LoadRequest): Promise<void> {
-  if (activeLoad) activeLoad.controller.abort();
-  const controller = new AbortController();
-  activeLoad = { id: request.id, controller };
-  try {
-    const { tensors, cacheKey } = await openSource(request.source, request.cache, {
-      signal: controller.signal,
-      onProgress: (progress) => post({ type: 'load-progress', id: request.id, progress }),
-    });
-    const handle = await acquireDevice();
-    await host.unload();
-    const { gpuBytes } = await host.load(tensors, handle);
-    if (tensors instanceof NetworkTensorSource) await tensors.finish();
-
-    const { manifest } = tensors;
-    post({
-      type: 'loaded',
-      id: request.id,
-      name: manifest.name,
-      randomWeights: manifest.randomWeights ?? false,
-      gpuBytes,
-      storage: await readStorageInfo(),
-      ...(cacheKey ? { cacheKey } : {}),
-    });
-  } catch (error) {
-    if (error instanceof DownloadPausedError) post({ type: 'download-paused', id: request.id });
-    else postError(request.id, error);
-  } finally {
-    if (activeLoad?.controller === controller) activeLoad = undefined;
-  }
-}
-
-async function handle(request: WorkerRequest): Promise<void> {
-  switch (request.type) {
-    case 'probe': {
-      try {
-        const handle = await acquireDevice();
-        post({ type: 'probe-result', id: request.id, adapter: handle.summary, description: describeAdapter(handle.summary) });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        post({ type: 'probe-result', id: request.id, adapter: null, description: message, error: { code: errorCode(error), message } });
-      }
-      return;
-    }
-    case 'load':
-      return load(request);
-    case 'pause-download': {
-      activeLoad?.controller.abort();
-      post({ type: 'download-paused', id: request.id });
-      return;
-    }
-    case 'generate':
-      return host.generate(request);
-    case 'abort':
-      host.abort(request.id);
-      return;
-    case 'unload': {
-      activeLoad?.controller.abort();
-      await host.unload();
-      post({ type: 'unloaded', id: request.id });
-      return;
-    }
-    case 'list-cache':
-    case 'delete-cache': {
-      const packageStore = await openStore();
-      if (request.type === 'delete-cache') {
-        const deleted = await packageStore.deletePackage(request.key);
-        if (!deleted) throw new BadPackageError(`No cached model has the key ${request.key}. List the cache to see the stored models.`);
-      }
-      post({ type: 'cache-list', id: request.id, models: await packageStore.list(), storage: await readStorageInfo() });
-      return;
-    }
-  }
-}
+const post = (event: WorkerEvent) => scope.postMessage(event);
+const shell = createWorkerShell(post, createGenerationHost(post));
 
 scope.addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
-  const request = event.data;
-  handle(request).catch((error) => postError(request.id, error));
+  void shell.handle(event.data);
 });
 
 scope.addEventListener('unhandledrejection', (event) => {
-  postError(null, event.reason);
+  const message = event.reason instanceof Error ? event.reason.message : String(event.reason);
+  console.error('Unhandled rejection in the model worker:', event.reason);
+  post({ type: 'error', id: null, code: 'internal', message });
 });
