@@ -1,13 +1,19 @@
 /**
  * Runs the model inside the worker: loads weights from a {@link TensorSource}, answers `generate`
- * requests with `token` and `done` events, and honours `abort`.
- *
- * TODO: placeholder until the model runtime lands. It reads nothing and reports `not-loaded`
- * for every generation request.
+ * requests with `token` and `done` events, and honours `abort`. One request runs at a time; the
+ * KV cache and the encoded photo carry over between requests of one conversation.
  */
 import type { TensorSource } from '../checkpoint/manifest.ts';
+import { GpuContext } from '../engine/gpu/context.ts';
 import type { DeviceHandle } from '../engine/gpu/device.ts';
-import type { WorkerEvent, WorkerRequest } from './protocol.ts';
+import { DeviceLostError } from '../engine/gpu/errors.ts';
+import { createCodec } from '../engine/model/codec.ts';
+import { ContextOverflowError, ModelConfigError } from '../engine/model/errors.ts';
+import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
+import { createGpuRunner } from '../engine/model/gpu-runner.ts';
+import type { ModelRunner } from '../engine/model/runner.ts';
+import { ImageDecodeError } from '../image/errors.ts';
+import type { WorkerErrorCode, WorkerEvent, WorkerRequest } from './protocol.ts';
 
 export type GenerateRequest = Extract<WorkerRequest, { type: 'generate' }>;
 
@@ -21,15 +27,109 @@ export interface GenerationHost {
   unload(): Promise<void>;
 }
 
-export function createGenerationHost(post: (event: WorkerEvent) => void): GenerationHost {
+interface Loaded {
+  source: TensorSource;
+  generator: Generator;
+  destroy(): void;
+}
+
+function errorCode(error: unknown): WorkerErrorCode {
+  if (error instanceof ContextOverflowError) return 'context-overflow';
+  if (error instanceof ImageDecodeError) return 'bad-image';
+  if (error instanceof DeviceLostError) return 'device-lost';
+  if (error instanceof ModelConfigError) return 'bad-checkpoint';
+  return 'internal';
+}
+
+/** Builds the runner for a loaded package; tests pass the CPU reference's. */
+export type RunnerFactory = (ctx: GpuContext, source: TensorSource) => Promise<ModelRunner & { gpuBytes: number }>;
+
+export function createGenerationHost(post: (event: WorkerEvent) => void, createRunner: RunnerFactory = createGpuRunner): GenerationHost {
+  let loaded: Loaded | undefined;
+  const running = new Map<number, AbortController>();
+
+  async function unload(): Promise<void> {
+    for (const controller of running.values()) controller.abort();
+    loaded?.destroy();
+    loaded = undefined;
+  }
+
   return {
-    async load() {
-      return { gpuBytes: 0 };
+    async load(source, device) {
+      await unload();
+      const ctx = new GpuContext(device);
+      const runner = await createRunner(ctx, source);
+      const codec = createCodec(await source.readTokenizer());
+      loaded = { source, generator: new Generator(runner, codec), destroy: () => runner.destroy() };
+      // A lost device makes every buffer invalid: stop what runs and drop the model. The worker
+      // shell posts the `device-lost` event.
+      device.lost.then(() => {
+        if (loaded?.source === source) void unload();
+      });
+      return { gpuBytes: runner.gpuBytes };
     },
+
     async generate(request) {
-      post({ type: 'error', id: request.id, code: 'not-loaded', message: 'The model runtime is not built yet, so nothing can be generated.' });
+      if (!loaded) {
+        post({ type: 'error', id: request.id, code: 'not-loaded', message: 'No model is loaded; load a model before asking a question.' });
+        return;
+      }
+      const { generator, source } = loaded;
+      const { manifest } = source;
+      const controller = new AbortController();
+      running.set(request.id, controller);
+      try {
+        if (request.reset) generator.reset();
+        let imageEncodeMs = 0;
+        if (request.image) {
+          const image = request.image;
+          const { preprocessImage } = await import('../image/preprocess.browser.ts');
+          imageEncodeMs = await generator.setImage(image, () => preprocessImage(image, manifest.model.image, 'the photo'));
+        }
+        const template = manifest.chatTemplate;
+        const hasImage = request.image !== undefined || (!request.reset && generator.hasImage);
+        const ids = promptIds(generator.codec, promptText(template, request.turns, hasImage), template.imageToken);
+        const start = performance.now();
+        const result = await generator.generate(
+          ids,
+          {
+            sampling: { temperature: request.settings.temperature, topP: request.settings.topP, seed: request.settings.seed ?? (Math.random() * 2 ** 32) >>> 0 },
+            maxNewTokens: request.settings.maxNewTokens,
+            stopText: template.stopText,
+            signal: controller.signal,
+            onText: (text, tokenCount) => {
+              const seconds = (performance.now() - start) / 1000;
+              post({ type: 'token', id: request.id, text, tokenCount, tokensPerS: seconds > 0 ? tokenCount / seconds : 0 });
+            },
+          },
+          imageEncodeMs,
+        );
+        const t = result.timings;
+        post({
+          type: 'done',
+          id: request.id,
+          text: result.text,
+          stopReason: result.stopReason,
+          timings: {
+            imageEncodeMs: t.imageEncodeMs,
+            prefillMs: t.prefillMs,
+            decodeMs: t.decodeMs,
+            promptTokens: t.promptTokens,
+            generatedTokens: t.generatedTokens,
+            decodeTokensPerS: t.decodeTokensPerS,
+          },
+        });
+      } catch (error) {
+        post({ type: 'error', id: request.id, code: errorCode(error), message: error instanceof Error ? error.message : String(error) });
+      } finally {
+        running.delete(request.id);
+      }
     },
-    abort() {},
-    async unload() {},
+
+    abort(id) {
+      running.get(id)?.abort();
+    },
+
+    unload,
   };
 }

@@ -89,6 +89,11 @@ export class Generator {
     readonly codec: TextCodec,
   ) {}
 
+  /** True when the conversation has an encoded photo. */
+  get hasImage(): boolean {
+    return this.image !== undefined;
+  }
+
   /** Forgets the conversation: the next request starts from an empty cache. */
   reset(): void {
     this.cachedIds = [];
