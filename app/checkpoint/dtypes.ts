@@ -1,6 +1,6 @@
 /** Element types of checkpoint tensors and conversions between float formats. */
 
-export type SourceDtype = 'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
+export type SourceDtype = 'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'u16' | 'u32' | 'bool';
 
 export const DTYPE_BYTES: Record<SourceDtype, number> = {
   f64: 8,
@@ -12,6 +12,8 @@ export const DTYPE_BYTES: Record<SourceDtype, number> = {
   i16: 2,
   i8: 1,
   u8: 1,
+  u16: 2,
+  u32: 4,
   bool: 1,
 };
 

@@ -7,6 +7,7 @@ import { FileByteSource } from './bytes.node.ts';
 import { openCheckpointSource, readFloats, type Checkpoint } from './checkpoint.ts';
 import { openCheckpointPath } from './checkpoint.node.ts';
 import { CheckpointFormatError, UnsupportedCheckpointError } from './errors.ts';
+import { toF16 } from './dtypes.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -116,5 +117,13 @@ describe('checkpoint reader errors', () => {
     expect(Array.from(await source.read(3, 20))).toEqual(Array.from(all.subarray(3, 23)));
     await expect(source.read(all.length - 2, 4)).rejects.toThrow(/truncated/);
     await source.close();
+  });
+});
+
+describe('float conversions', () => {
+  it('rounds float32 to float16 as torch does', async () => {
+    const { inputs, bits }: { inputs: number[]; bits: number[] } = JSON.parse(await readFile(join(fixtures, 'f16_rounding.json'), 'utf8'));
+    const ours = Array.from(toF16(Float32Array.from(inputs)));
+    for (let i = 0; i < inputs.length; i++) expect(ours[i], `${inputs[i]}`).toBe(bits[i]);
   });
 });

@@ -15,6 +15,8 @@ export const SAFETENSORS_DTYPES: Record<string, SourceDtype> = {
   I16: 'i16',
   I8: 'i8',
   U8: 'u8',
+  U16: 'u16',
+  U32: 'u32',
   BOOL: 'bool',
 };
 
