@@ -46,7 +46,7 @@ function numberOption(name: string, value: string | undefined, fallback: number,
  * NOTE: a stand-in until the checkpoint module's `openPackage(dirOrUrl)` lands; it reads
  * folders only, not URLs, and does not verify shard hashes.
  */
-async function openPackageFolder(dir: string): Promise<TensorSource> {
+export async function openPackageFolder(dir: string): Promise<TensorSource> {
   if (/^https?:\/\//.test(dir)) throw new UsageError(`--model ${dir}: package URLs are not supported by this build yet; download the package and pass its folder.`);
   let manifest: PackageManifest;
   try {
