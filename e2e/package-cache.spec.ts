@@ -249,3 +249,29 @@ test('dropped package is verified and cached', async ({ page }) => {
   expect(missing).toMatchObject({ ok: false, code: 'bad-checkpoint' });
   expect(!missing.ok && missing.message).toContain(SHARD1);
 });
+
+test('dropped checkpoint is converted and cached', async ({ page }) => {
+  await openHarness(page);
+  const folder = new URL('/app/checkpoint/fixtures/tiny/', harnessUrl).href;
+  const names = ['config.json', 'pytorch_model.bin', '../../../test/data/tokenizer/tokenizer.json'];
+
+  const first = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files), [folder, names] as const);
+  expect(first).toMatchObject({ ok: true, type: 'loaded' });
+  if (!first.ok) return;
+  expect(first.cacheKey).toMatch(/^converted:pytorch_model\.bin:211584:\d+$/);
+  expect(first.gpuBytes).toBeGreaterThan(0);
+  expect(first.progress.some((p) => p.phase === 'convert')).toBe(true);
+
+  // The same files again come from the cache without converting.
+  const second = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files), [folder, names] as const);
+  expect(second).toMatchObject({ ok: true, type: 'loaded', cacheKey: first.cacheKey, gpuBytes: first.gpuBytes });
+  expect(second.progress.some((p) => p.phase === 'convert')).toBe(false);
+
+  const uncached = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files, false), [folder, names] as const);
+  expect(uncached).toMatchObject({ ok: true, type: 'loaded', gpuBytes: first.gpuBytes });
+  expect(uncached.ok && uncached.cacheKey).toBeFalsy();
+
+  const noTokenizer = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files, false), [folder, names.slice(0, 2)] as const);
+  expect(noTokenizer).toMatchObject({ ok: false, code: 'bad-checkpoint' });
+  expect(!noTokenizer.ok && noTokenizer.message).toContain('tokenizer.json');
+});

@@ -4,11 +4,14 @@
  * {@link TensorSource} to the generation host, and routes `generate` and `abort` to it.
  * `worker.ts` wires it to the real model; tests wire it to a host that only reads the tensors.
  */
+import { TruncatedInputError } from '../checkpoint/bytes.ts';
+import { CheckpointFormatError, IntegrityError, ModelConfigError, UnsupportedCheckpointError } from '../checkpoint/errors.ts';
 import type { TensorSource } from '../checkpoint/manifest.ts';
 import { describeAdapter, requestBrowserDevice, type DeviceHandle } from '../engine/gpu/device.ts';
 import { DeviceLostError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError } from '../engine/gpu/errors.ts';
 import { CachedTensorSource, FileTensorSource, NetworkTensorSource } from './cached-source.ts';
 import { downloadPackage, fetchManifest, resolvePackageUrl, type StoreOptions } from './download.ts';
+import { convertDroppedCheckpoint, convertDroppedCheckpointToBlobs } from './convert-sink.ts';
 import { classifyDrop, storeDroppedPackage, verifyDroppedPackage } from './dropped.ts';
 import { BadPackageError, DownloadPausedError, WorkerFailure, readStorageInfo } from './errors.ts';
 import type { GenerationHost } from './generation.ts';
@@ -25,6 +28,15 @@ export function errorCode(error: unknown): WorkerErrorCode {
   if (error instanceof NoAdapterError) return 'no-adapter';
   if (error instanceof LimitTooSmallError) return 'limit';
   if (error instanceof DeviceLostError) return 'device-lost';
+  if (
+    error instanceof CheckpointFormatError ||
+    error instanceof UnsupportedCheckpointError ||
+    error instanceof ModelConfigError ||
+    error instanceof TruncatedInputError
+  ) {
+    return 'bad-checkpoint';
+  }
+  if (error instanceof IntegrityError) return 'corrupt-shard';
   return 'internal';
 }
 
@@ -88,10 +100,13 @@ export function createWorkerShell(post: (event: WorkerEvent) => void, host: Gene
       }
       case 'files': {
         if (classifyDrop(source.files) === 'checkpoint') {
-          // TODO: convert in the worker once app/checkpoint/convert.ts exports a converter with an output sink.
-          throw new BadPackageError(
-            'Converting a dropped checkpoint in the browser is not available yet. Run `trit convert` on it and drop the package folder it writes.',
-          );
+          if (!cache) {
+            const { manifest, byName } = await convertDroppedCheckpointToBlobs(source.files, options.onProgress);
+            return { tensors: new FileTensorSource(manifest, byName) };
+          }
+          const packageStore = await openStore();
+          const { key } = await convertDroppedCheckpoint(source.files, packageStore, options.onProgress);
+          return { tensors: await CachedTensorSource.open(packageStore, key), cacheKey: key };
         }
         if (cache) {
           const packageStore = await openStore();

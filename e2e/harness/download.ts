@@ -69,7 +69,8 @@ const harness = {
   loadAndPause: (url: string, pauseAtBytes: number) => load({ kind: 'url', url }, true, pauseAtBytes),
   loadFiles: async (url: string, fileNames: string[], cache = true) => {
     const files = await Promise.all(
-      fileNames.map(async (name) => new File([await (await fetch(new URL(name, url))).blob()], name)),
+      // A fixed modification time, as files dropped from disk have.
+      fileNames.map(async (name) => new File([await (await fetch(new URL(name, url))).blob()], name, { lastModified: 1_700_000_000_000 })),
     );
     return load({ kind: 'files', files }, cache);
   },
