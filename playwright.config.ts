@@ -12,7 +12,12 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
   '--no-first-run',
 ];
-export const PORT = 4173;
+/** Port of the preview server; set TRIT_E2E_PORT to run beside another preview server. */
+export const PORT = Number(process.env.TRIT_E2E_PORT ?? 4173);
+/** Build folder; a separate one beside another preview server, so neither build overwrites the other. */
+const OUT_DIR = process.env.TRIT_E2E_PORT ? `dist-e2e-${PORT}` : 'dist';
+/** Vite refuses a second preview server of one project unless told that it is intended. */
+const PREVIEW_FLAGS = process.env.TRIT_E2E_PORT ? ' --bypass-lock' : '';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -27,7 +32,7 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: {
-    command: `npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    command: `npx vite build --outDir ${OUT_DIR} && npx vite preview --outDir ${OUT_DIR} --host 127.0.0.1 --port ${PORT} --strictPort${PREVIEW_FLAGS}`,
     url: `http://127.0.0.1:${PORT}`,
     timeout: 300_000,
     reuseExistingServer: !process.env.CI,
