@@ -140,7 +140,7 @@ export class NetworkTensorSource implements TensorSource {
       this.current = await this.openShard(entry.shard);
     }
     const stream = this.current!;
-    await this.take(stream, entry.offset - stream.position);
+    await this.skip(stream, entry.offset - stream.position);
     return this.take(stream, entry.bytes);
   }
 
@@ -165,7 +165,7 @@ export class NetworkTensorSource implements TensorSource {
     } catch (error) {
       throw new DownloadError(url, `the request failed (${(error as Error).message})`);
     }
-    if (!response.ok || !response.body) throw new DownloadError(url, `the server answered HTTP ${response.status}`);
+    if (!response.ok || !response.body) throw new DownloadError(url, `the server returned HTTP ${response.status}`);
     return { shard, reader: response.body.getReader(), position: 0, pending: new Uint8Array(0), hash: sha256.create() };
   }
 
@@ -196,13 +196,18 @@ export class NetworkTensorSource implements TensorSource {
     return out;
   }
 
+  /** Hashes and drops the next `length` bytes of the stream, in slices so a large gap is never held whole. */
+  private async skip(stream: ShardStream, length: number): Promise<void> {
+    const end = stream.position + length;
+    while (stream.position < end) await this.take(stream, Math.min(4 * 2 ** 20, end - stream.position));
+  }
+
   private async finishCurrent(): Promise<void> {
     const stream = this.current;
     if (!stream) return;
     this.current = undefined;
     const shard = this.manifest.shards[stream.shard];
-    // Hash the bytes after the last tensor in slices, so the tail is never held whole.
-    while (stream.position < shard.bytes) await this.take(stream, Math.min(4 * 2 ** 20, shard.bytes - stream.position));
+    await this.skip(stream, shard.bytes - stream.position);
     stream.reader.cancel().catch(() => undefined);
     if (this.unverified.has(stream.shard)) return;
     const actual = bytesToHex(stream.hash.digest());
@@ -218,7 +223,7 @@ export class NetworkTensorSource implements TensorSource {
     } catch (error) {
       throw new DownloadError(url, `the request failed (${(error as Error).message})`);
     }
-    if (!response.ok) throw new DownloadError(url, `the server answered HTTP ${response.status}`);
+    if (!response.ok) throw new DownloadError(url, `the server returned HTTP ${response.status}`);
     const body = new Uint8Array(await response.arrayBuffer());
     // A server that ignores Range sends the whole file.
     const data = response.status === 206 ? body : body.subarray(offset, offset + length);

@@ -19,7 +19,7 @@ export type GenerateOptions = Omit<Extract<WorkerRequest, { type: 'generate' }>,
 export type GenerationEvent = EventOf<'token'> | EventOf<'done'>;
 export type LoadResult = EventOf<'loaded'> | EventOf<'download-paused'>;
 
-/** A request the worker answered with an `error` event. */
+/** Error of a request that the worker ended with an `error` event. */
 export class WorkerRequestError extends Error {
   override name = 'WorkerRequestError';
   constructor(

@@ -85,11 +85,11 @@ export function httpByteSource(folderUrl: string, fetchImpl: typeof fetch = fetc
         const start = range ? Number(/^bytes (\d+)-/.exec(range)?.[1]) : Number.NaN;
         if (start !== offset) {
           await response.body?.cancel();
-          throw new DownloadError(url, `the server answered the range from byte ${offset} with Content-Range ${JSON.stringify(range)}`);
+          throw new DownloadError(url, `the server returned the range from byte ${offset} with Content-Range ${JSON.stringify(range)}`);
         }
       } else if (!response.ok) {
         await response.body?.cancel();
-        const detail = `the server answered HTTP ${response.status} ${response.statusText}`.trim();
+        const detail = `the server returned HTTP ${response.status} ${response.statusText}`.trim();
         if (response.status >= 500 || response.status === 408 || response.status === 429) throw new TransientError(detail);
         throw new DownloadError(url, detail);
       }
@@ -317,7 +317,7 @@ export async function storePackage(
 /** Fetches and parses `manifest.json`; network failures are `TypeError`s the caller may fall back from. */
 export async function fetchManifest(manifestUrl: string, signal?: AbortSignal): Promise<PackageManifest> {
   const response = await fetch(manifestUrl, { signal, cache: 'no-cache' });
-  if (!response.ok) throw new DownloadError(manifestUrl, `the server answered HTTP ${response.status} ${response.statusText}`.trim());
+  if (!response.ok) throw new DownloadError(manifestUrl, `the server returned HTTP ${response.status} ${response.statusText}`.trim());
   return parseManifest(await response.text(), manifestUrl);
 }
 

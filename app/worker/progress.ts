@@ -13,7 +13,7 @@ export class ProgressMeter {
   private readonly done = new Map<string, number>();
   private readonly totals = new Map<string, number>();
   private samples: { time: number; bytes: number }[] = [];
-  private lastEmit = 0;
+  private lastEmit = Number.NEGATIVE_INFINITY;
   private lastFile: string | undefined;
 
   constructor(
