@@ -12,7 +12,7 @@ export function Conversation() {
     end.current?.scrollIntoView({ block: 'end' });
   }, [messages.length, last?.text]);
 
-  if (messages.length === 0) return null;
+  if (messages.length === 0) return <Welcome />;
   return (
     <ol className="conversation" aria-label="Conversation">
       {messages.map((message) => (
@@ -45,5 +45,20 @@ function Answer({ message }: { message: Message }) {
         {message.tokensPerS !== undefined && message.tokensPerS > 0 && ` · ${message.tokensPerS.toFixed(1)} tokens/s`}
       </p>
     </>
+  );
+}
+
+/** What to do first, shown until the first question. */
+function Welcome() {
+  const ready = useApp((state) => state.model.status === 'ready');
+  const hasPhoto = useApp((state) => state.photo !== null);
+  return (
+    <div className="welcome" data-testid="welcome">
+      <ol>
+        <li>{ready ? 'The model is ready.' : 'Get the model (once: it stays in this browser and works offline).'}</li>
+        <li>{hasPhoto ? 'The photo is ready.' : 'Add a photo.'}</li>
+        <li>Ask a question about it. Answers appear word by word; you can stop them and ask follow-up questions.</li>
+      </ol>
+    </div>
   );
 }

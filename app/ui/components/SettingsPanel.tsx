@@ -1,57 +1,44 @@
-import { useId } from 'react';
-import { CHAT_DEFAULTS } from '../../worker/protocol.ts';
+import { useEffect, useId, useState } from 'react';
+import { CHAT_DEFAULTS, type GenerationSettings } from '../../worker/protocol.ts';
 import { useApp } from '../store.ts';
 
 export function SettingsPanel() {
   const settings = useApp((state) => state.settings);
   const actions = useApp.getState();
-  const ids = { temperature: useId(), topP: useId(), maxNewTokens: useId() };
 
   return (
     <details className="panel settings">
       <summary>
         <h2>Settings</h2>
       </summary>
-      <div className="field">
-        <label htmlFor={ids.temperature}>Temperature</label>
-        <input
-          id={ids.temperature}
-          type="number"
-          min={0}
-          max={2}
-          step={0.05}
-          value={settings.temperature}
-          onChange={(event) => actions.setSettings({ temperature: clamp(event.target.valueAsNumber, 0, 2, CHAT_DEFAULTS.temperature) })}
-        />
-        <p className="muted small">0 always picks the likeliest token; higher values vary the answer more.</p>
-      </div>
-      <div className="field">
-        <label htmlFor={ids.topP}>Top-p</label>
-        <input
-          id={ids.topP}
-          type="number"
-          min={0.05}
-          max={1}
-          step={0.05}
-          value={settings.topP}
-          onChange={(event) => actions.setSettings({ topP: clamp(event.target.valueAsNumber, 0.05, 1, CHAT_DEFAULTS.topP) })}
-        />
-        <p className="muted small">Samples only from the likeliest tokens that together reach this probability.</p>
-      </div>
-      <div className="field">
-        <label htmlFor={ids.maxNewTokens}>Maximum length (tokens)</label>
-        <input
-          id={ids.maxNewTokens}
-          type="number"
-          min={1}
-          max={2048}
-          step={1}
-          value={settings.maxNewTokens}
-          onChange={(event) =>
-            actions.setSettings({ maxNewTokens: Math.round(clamp(event.target.valueAsNumber, 1, 2048, CHAT_DEFAULTS.maxNewTokens)) })
-          }
-        />
-      </div>
+      <NumberField
+        label="Temperature"
+        help="0 always picks the likeliest token; higher values vary the answer more."
+        value={settings.temperature}
+        min={0}
+        max={2}
+        step={0.05}
+        onValue={(temperature) => actions.setSettings({ temperature })}
+      />
+      <NumberField
+        label="Top-p"
+        help="Samples only from the likeliest tokens whose probabilities add up to this value."
+        value={settings.topP}
+        min={0.01}
+        max={1}
+        step={0.05}
+        onValue={(topP) => actions.setSettings({ topP })}
+      />
+      <NumberField
+        label="Maximum length (tokens)"
+        help="The answer stops after this many tokens."
+        value={settings.maxNewTokens}
+        min={1}
+        max={2048}
+        step={1}
+        integer
+        onValue={(maxNewTokens) => actions.setSettings({ maxNewTokens } satisfies Partial<GenerationSettings>)}
+      />
       <button type="button" onClick={actions.resetSettings}>
         Restore defaults ({CHAT_DEFAULTS.temperature} / {CHAT_DEFAULTS.topP} / {CHAT_DEFAULTS.maxNewTokens})
       </button>
@@ -59,7 +46,53 @@ export function SettingsPanel() {
   );
 }
 
-function clamp(value: number, min: number, max: number, fallback: number): number {
-  if (!Number.isFinite(value)) return fallback;
-  return Math.min(max, Math.max(min, value));
+interface NumberFieldProps {
+  label: string;
+  help: string;
+  value: number;
+  min: number;
+  max: number;
+  step: number;
+  integer?: boolean;
+  onValue: (value: number) => void;
+}
+
+/**
+ * A number input that keeps what is typed while it is incomplete ("0." or empty) and passes
+ * on only values inside [min, max]; out-of-range text gets a message and is not used.
+ */
+function NumberField({ label, help, value, min, max, step, integer, onValue }: NumberFieldProps) {
+  const id = useId();
+  const [text, setText] = useState(String(value));
+  useEffect(() => setText(String(value)), [value]);
+
+  const parsed = Number(text);
+  const valid = text.trim() !== '' && Number.isFinite(parsed) && parsed >= min && parsed <= max && (!integer || Number.isInteger(parsed));
+
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        max={max}
+        step={step}
+        value={text}
+        aria-invalid={!valid}
+        aria-describedby={`${id}-help`}
+        onChange={(event) => {
+          setText(event.target.value);
+          const next = Number(event.target.value);
+          if (event.target.value.trim() !== '' && Number.isFinite(next) && next >= min && next <= max && (!integer || Number.isInteger(next))) {
+            onValue(next);
+          }
+        }}
+        onBlur={() => setText(String(value))}
+      />
+      <p id={`${id}-help`} className={valid ? 'muted small' : 'small invalid'}>
+        {valid ? help : `Enter ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; ${value} is used until then.`}
+      </p>
+    </div>
+  );
 }
