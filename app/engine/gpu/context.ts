@@ -102,7 +102,7 @@ export class GpuContext {
       else view.setUint32(i * 4, words[i], true);
     }
     const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.device.queue.writeBuffer(buffer, 0, data);
+    this.device.queue.writeBuffer(buffer, 0, new Uint8Array(data));
     return buffer;
   }
 
@@ -141,6 +141,7 @@ export class GpuContext {
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     const copy = staging.getMappedRange().slice(0, size);
+    staging.unmap();
     staging.destroy();
     this.throwUncaptured();
     return copy;

@@ -8,10 +8,19 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let webgpuModule: typeof import('webgpu') | undefined;
 
+/**
+ * Every Dawn instance created here. Dawn destroys an instance when its JS object is garbage
+ * collected, even while devices made from it are in use, which crashes the process in
+ * SwiftShader's threads; holding them here keeps them alive for the life of the process.
+ */
+const liveInstances: GPU[] = [];
+
 async function createGpu(): Promise<GPU> {
   webgpuModule ??= await import('webgpu');
   Object.assign(globalThis, webgpuModule.globals);
-  return webgpuModule.create([]) as GPU;
+  const gpu = webgpuModule.create([]) as GPU;
+  liveInstances.push(gpu);
+  return gpu;
 }
 
 /**
