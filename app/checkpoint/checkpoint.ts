@@ -15,6 +15,8 @@ export interface CheckpointTensor {
   readonly shape: readonly number[];
   /** Reads the tensor as contiguous row-major little-endian bytes. */
   readBytes(): Promise<Uint8Array>;
+  /** Reads `count` elements from row-major index `start`, so a large tensor can be converted in pieces. */
+  readElements?(start: number, count: number): Promise<Uint8Array>;
 }
 
 export interface Checkpoint {

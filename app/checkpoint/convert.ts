@@ -3,8 +3,9 @@
  * shards of about `shardBytes` each, `tokenizer.json`). The same code runs under Node (`trit convert`,
  * writing files) and in the worker (writing to IndexedDB); each provides a `PackageSink`.
  *
- * Memory stays bounded: tensors are read one at a time, and at most one shard is assembled before
- * it is written. A tensor larger than `shardBytes` (the embedding) gets a shard of its own.
+ * Memory stays bounded: tensors are read one at a time and encoded straight into the shard being
+ * assembled, and each shard is written before the next begins. A tensor larger than `shardBytes`
+ * (the embedding) gets a shard of its own.
  */
 import { TERNARY_PACKING, packTernary, ternarize } from '../engine/ternary/pack.ts';
 import { numelOf, readFloats, type Checkpoint } from './checkpoint.ts';
@@ -69,8 +70,36 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Produces the stored bytes of one tensor and its manifest fields (without placement). */
-async function encodeTensor(planned: PlannedTensor): Promise<{ bytes: Uint8Array; entry: Omit<TensorEntry, 'shard' | 'offset' | 'bytes'> }> {
+/** Returns the bytes a tensor takes in the package. */
+function storedBytes(planned: PlannedTensor): number {
+  const count = numelOf(planned.source.shape);
+  if (planned.storage === 'ternary') return count / 4;
+  return planned.storage === 'f32' ? count * 4 : count * 2;
+}
+
+/** Groups tensors into shards in order: a shard takes tensors until the next would pass `shardBytes`, and a larger tensor gets a shard of its own. */
+function planShards(tensors: PlannedTensor[], shardBytes: number): PlannedTensor[][] {
+  const shards: PlannedTensor[][] = [];
+  let current: PlannedTensor[] = [];
+  let size = 0;
+  for (const tensor of tensors) {
+    const bytes = storedBytes(tensor);
+    if (current.length > 0 && size + bytes > shardBytes) {
+      shards.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(tensor);
+    size += bytes + 4;
+  }
+  if (current.length > 0) shards.push(current);
+  return shards;
+}
+
+type EncodedEntry = Omit<TensorEntry, 'shard' | 'offset' | 'bytes'>;
+
+/** Encodes one tensor into `target`, which is `storedBytes` long and 4-byte aligned, and returns its manifest fields. */
+async function encodeInto(planned: PlannedTensor, target: Uint8Array): Promise<EncodedEntry> {
   const { source, storage } = planned;
   const shape = [...source.shape];
   if (!isFloatDtype(source.dtype)) {
@@ -80,89 +109,82 @@ async function encodeTensor(planned: PlannedTensor): Promise<{ bytes: Uint8Array
     const [rows, cols] = shape;
     const { codes, sw } = ternarize(await readFloats(source));
     const words = packTernary(codes, rows, cols);
-    return { bytes: new Uint8Array(words.buffer), entry: { dtype: 'ternary2', shape, packing: TERNARY_PACKING, scale: sw } };
+    target.set(new Uint8Array(words.buffer));
+    return { dtype: 'ternary2', shape, packing: TERNARY_PACKING, scale: sw };
   }
   if (storage === 'f32') {
     const floats = await readFloats(source);
-    const f32 = floats instanceof Float32Array ? floats : Float32Array.from(floats);
-    return { bytes: new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), entry: { dtype: 'f32', shape } };
+    new Float32Array(target.buffer, target.byteOffset, floats.length).set(floats);
+    return { dtype: 'f32', shape };
   }
-  const raw = await source.readBytes();
-  const item = DTYPE_BYTES[source.dtype];
+
+  // f16, read and converted in chunks straight into the shard, so no whole-tensor copy is made.
   const count = numelOf(shape);
-  const half = new Uint16Array(count);
-  if (source.dtype === 'f16') {
-    half.set(new Uint16Array(raw.slice().buffer));
-  } else {
-    for (let start = 0; start < count; start += F16_CHUNK) {
-      const end = Math.min(count, start + F16_CHUNK);
-      const floats = decodeFloats(source.dtype, raw.subarray(start * item, end * item));
-      for (let i = 0; i < floats.length; i++) half[start + i] = numberToF16Bits(floats[i]);
+  const half = new Uint16Array(target.buffer, target.byteOffset, count);
+  const whole = source.readElements ? null : await source.readBytes();
+  const item = DTYPE_BYTES[source.dtype];
+  for (let start = 0; start < count; start += F16_CHUNK) {
+    const end = Math.min(count, start + F16_CHUNK);
+    const raw = whole ? whole.subarray(start * item, end * item) : await source.readElements!(start, end - start);
+    if (source.dtype === 'f16') {
+      target.set(raw, start * 2);
+      continue;
     }
+    const floats = decodeFloats(source.dtype, raw);
+    for (let i = 0; i < floats.length; i++) half[start + i] = numberToF16Bits(floats[i]);
   }
-  return { bytes: new Uint8Array(half.buffer), entry: { dtype: 'f16', shape } };
+  return { dtype: 'f16', shape };
 }
 
 const SAFETENSORS_DTYPE = { f16: 'F16', f32: 'F32', ternary2: 'U32' } as const;
 
-/** Collects tensors into safetensors shards, writing one whenever the next tensor would overflow it. */
-class ShardWriter {
-  readonly shards: ShardEntry[] = [];
-  private parts: { name: string; entry: Omit<TensorEntry, 'shard' | 'offset' | 'bytes'>; bytes: Uint8Array }[] = [];
-  private size = 0;
+/**
+ * Writes one safetensors shard holding `group`, encoding each tensor straight into the shard's
+ * buffer, and records the tensors' placement in `tensors`. Returns the shard's manifest entry.
+ */
+async function writeShard(
+  index: number,
+  group: PlannedTensor[],
+  sink: PackageSink,
+  tensors: Record<string, TensorEntry>,
+  onTensor: (planned: PlannedTensor) => void,
+): Promise<ShardEntry> {
+  const file = `shard-${String(index + 1).padStart(5, '0')}.safetensors`;
 
-  constructor(
-    private readonly sink: PackageSink,
-    private readonly shardBytes: number,
-    private readonly tensors: Record<string, TensorEntry>,
-  ) {}
+  // Every tensor starts at a multiple of 4 bytes because GPU uploads need it. A gap is described
+  // as a U8 padding tensor, so the file stays valid safetensors.
+  const header: Record<string, unknown> = { __metadata__: { format: PACKAGE_FORMAT } };
+  const placement: { planned: PlannedTensor; begin: number; bytes: number }[] = [];
+  let end = 0;
+  for (const planned of group) {
+    const bytes = storedBytes(planned);
+    const dims = planned.storage === 'ternary' ? [bytes / 4] : [...planned.source.shape];
+    header[planned.name] = { dtype: SAFETENSORS_DTYPE[planned.storage === 'ternary' ? 'ternary2' : planned.storage], shape: dims, data_offsets: [end, end + bytes] };
+    placement.push({ planned, begin: end, bytes });
+    end += bytes;
+    const gap = (4 - (end % 4)) % 4;
+    if (gap) {
+      header[`__padding_${placement.length}`] = { dtype: 'U8', shape: [gap], data_offsets: [end, end + gap] };
+      end += gap;
+    }
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.length + ((8 - ((8 + json.length) % 8)) % 8)).fill(0x20); // space-padded, as safetensors allows
+  headerBytes.set(json);
+  const dataStart = 8 + headerBytes.length;
 
-  async add(name: string, entry: Omit<TensorEntry, 'shard' | 'offset' | 'bytes'>, bytes: Uint8Array): Promise<void> {
-    if (this.parts.length > 0 && this.size + bytes.length > this.shardBytes) await this.flush();
-    this.parts.push({ name, entry, bytes });
-    this.size += bytes.length + 4;
+  const out = new Uint8Array(dataStart + end);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  for (const { planned, begin, bytes } of placement) {
+    const entry = await encodeInto(planned, out.subarray(dataStart + begin, dataStart + begin + bytes));
+    tensors[planned.name] = { ...entry, shard: index, offset: dataStart + begin, bytes };
+    onTensor(planned);
   }
 
-  async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const shard = this.shards.length;
-    const file = `shard-${String(shard + 1).padStart(5, '0')}.safetensors`;
-
-    // Tensors start at multiples of 4 bytes (GPU uploads need it); a gap is described as a U8 padding tensor, so the file stays valid safetensors.
-    const header: Record<string, unknown> = { __metadata__: { format: PACKAGE_FORMAT } };
-    const layout: { name: string; begin: number; bytes: Uint8Array }[] = [];
-    let end = 0;
-    for (const part of this.parts) {
-      const dims = part.entry.dtype === 'ternary2' ? [part.bytes.length / 4] : part.entry.shape;
-      header[part.name] = { dtype: SAFETENSORS_DTYPE[part.entry.dtype], shape: dims, data_offsets: [end, end + part.bytes.length] };
-      layout.push({ name: part.name, begin: end, bytes: part.bytes });
-      end += part.bytes.length;
-      const gap = (4 - (end % 4)) % 4;
-      if (gap) {
-        header[`__padding_${layout.length}`] = { dtype: 'U8', shape: [gap], data_offsets: [end, end + gap] };
-        end += gap;
-      }
-    }
-    let headerText = JSON.stringify(header);
-    headerText += ' '.repeat((8 - ((8 + headerText.length) % 8)) % 8);
-    const headerBytes = new TextEncoder().encode(headerText);
-    const dataStart = 8 + headerBytes.length;
-
-    const out = new Uint8Array(dataStart + end);
-    new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-    out.set(headerBytes, 8);
-    for (const { begin, bytes } of layout) out.set(bytes, dataStart + begin);
-    for (const part of this.parts) {
-      const placed = layout.find((l) => l.name === part.name)!;
-      this.tensors[part.name] = { ...part.entry, shard, offset: dataStart + placed.begin, bytes: part.bytes.length };
-    }
-    this.parts = [];
-    this.size = 0;
-
-    const sha256 = await sha256Hex(out);
-    await this.sink.writeFile(file, out);
-    this.shards.push({ file, bytes: out.length, sha256 });
-  }
+  const sha256 = await sha256Hex(out);
+  await sink.writeFile(file, out);
+  return { file, bytes: out.length, sha256 };
 }
 
 /**
@@ -177,16 +199,18 @@ export async function convertCheckpoint(checkpoint: Checkpoint, configJson: unkn
     }
 
     const tensors: Record<string, TensorEntry> = {};
-    const shards = new ShardWriter(sink, options.shardBytes ?? DEFAULT_SHARD_BYTES, tensors);
+    const shards: ShardEntry[] = [];
     const bytesTotal = layout.tensors.reduce((sum, t) => sum + numelOf(t.source.shape) * DTYPE_BYTES[t.source.dtype], 0);
     let bytesRead = 0;
-    for (const [index, planned] of layout.tensors.entries()) {
-      const { bytes, entry } = await encodeTensor(planned);
-      await shards.add(planned.name, entry, bytes);
+    let done = 0;
+    const onTensor = (planned: PlannedTensor) => {
       bytesRead += numelOf(planned.source.shape) * DTYPE_BYTES[planned.source.dtype];
-      options.onProgress?.({ tensor: planned.name, done: index + 1, total: layout.tensors.length, bytesRead, bytesTotal });
+      done++;
+      options.onProgress?.({ tensor: planned.name, done, total: layout.tensors.length, bytesRead, bytesTotal });
+    };
+    for (const [index, group] of planShards(layout.tensors, options.shardBytes ?? DEFAULT_SHARD_BYTES).entries()) {
+      shards.push(await writeShard(index, group, sink, tensors, onTensor));
     }
-    await shards.flush();
 
     await sink.writeFile(TOKENIZER_FILE, options.tokenizer);
     const manifest: PackageManifest = {
@@ -197,7 +221,7 @@ export async function convertCheckpoint(checkpoint: Checkpoint, configJson: unkn
       model: layout.config,
       chatTemplate: options.chatTemplate ?? DEFAULT_CHAT_TEMPLATE,
       tokenizer: { file: TOKENIZER_FILE, bytes: options.tokenizer.length, sha256: await sha256Hex(options.tokenizer) },
-      shards: shards.shards,
+      shards,
       tensors,
     };
     await sink.writeFile(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest, null, 1) + '\n'));

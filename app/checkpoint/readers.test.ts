@@ -38,6 +38,13 @@ describe('checkpoint readers', () => {
           expect(tensor.shape, name).toEqual(want.shape);
           const values = Array.from(await readFloats(tensor));
           expect(values, name).toEqual(want.values.map((v) => (want.dtype === 'f64' ? v : Math.fround(v))));
+          const whole = await tensor.readBytes();
+          const item = whole.length / Math.max(1, want.values.length);
+          const count = want.values.length - 2;
+          if (count > 0) {
+            const part = await tensor.readElements!(1, count);
+            expect(Array.from(part), `${name} elements 1..${count}`).toEqual(Array.from(whole.subarray(item, item * (1 + count))));
+          }
         }
       } finally {
         await checkpoint.close();

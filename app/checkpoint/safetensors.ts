@@ -68,6 +68,7 @@ export async function openSafetensors(source: ByteSource): Promise<Checkpoint> {
       dtype,
       shape,
       readBytes: () => source.read(dataStart + begin, end - begin),
+      readElements: (start, count) => source.read(dataStart + begin + start * DTYPE_BYTES[dtype], count * DTYPE_BYTES[dtype]),
     });
   }
   return { name: source.name, tensors, close: () => source.close() };

@@ -29,6 +29,12 @@ class TorchTensor implements CheckpointTensor {
     return true;
   }
 
+  async readElements(start: number, count: number): Promise<Uint8Array> {
+    const item = DTYPE_BYTES[this.dtype];
+    if (this.isContiguous()) return this.archive.read(this.entry, (this.ref.storageOffset + start) * item, count * item);
+    return (await this.readBytes()).subarray(start * item, (start + count) * item);
+  }
+
   async readBytes(): Promise<Uint8Array> {
     const item = DTYPE_BYTES[this.dtype];
     const numel = numelOf(this.shape);
