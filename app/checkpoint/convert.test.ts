@@ -175,6 +175,10 @@ describe('convert', () => {
     }
   });
 
+  it('rejects a folder without a manifest', async () => {
+    await expect(openPackage(fixtures)).rejects.toThrow(/has no manifest\.json, so it is not a Trit package/);
+  });
+
   it('rejects a shard whose SHA-256 differs', async () => {
     const copy = join(work, 'damaged');
     await convertPath(tiny, copy, { shardBytes: SHARD_BYTES });

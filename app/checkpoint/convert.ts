@@ -22,7 +22,7 @@ import {
   type TensorEntry,
 } from './manifest.ts';
 
-/** Where a package's files go. Files are written once each; nothing is visible until `commit`. */
+/** Destination of a package's files. Each file is written once, and nothing is visible until `commit`. */
 export interface PackageSink {
   /** Writes file `name` (relative to the package root, no folders) with `bytes`. */
   writeFile(name: string, bytes: Uint8Array): Promise<void>;
@@ -48,7 +48,7 @@ export interface ConvertOptions {
   name: string;
   /** Contents of `tokenizer.json`. */
   tokenizer: Uint8Array;
-  /** Marks a package with random weights, whose answers are noise. */
+  /** Marks a package with random weights, whose generated text is noise. */
   randomWeights?: boolean;
   /** Target shard size in bytes; default 32 MiB. */
   shardBytes?: number;
@@ -56,6 +56,8 @@ export interface ConvertOptions {
   onProgress?: (progress: ConvertProgress) => void;
   /** Receives each warning (unexpected tensors) once. */
   onWarning?: (message: string) => void;
+  /** Receives notes on checkpoint tensors left out on purpose (the tied head, unused vision layers). */
+  onNote?: (message: string) => void;
 }
 
 export const DEFAULT_SHARD_BYTES = 32 * 1024 * 1024;
@@ -197,6 +199,7 @@ export async function convertCheckpoint(checkpoint: Checkpoint, configJson: unkn
     if (layout.unexpected.length) {
       options.onWarning?.(`${checkpoint.name}: ${layout.unexpected.length} tensor(s) not used by the model and left out: ${layout.unexpected.join(', ')}.`);
     }
+    for (const skipped of layout.skipped) options.onNote?.(`left out ${skipped}`);
 
     const tensors: Record<string, TensorEntry> = {};
     const shards: ShardEntry[] = [];

@@ -1,14 +1,14 @@
 /**
  * Maps a checkpoint's tensors to the package's canonical names and reads `config.json` into the
- * resolved `ModelConfig`. Widths, layer counts and the image size come from tensor shapes; a config
- * value that disagrees with a shape is an error naming both, and a switch set to a value the
- * engine does not implement is an error naming the key and value.
+ * resolved `ModelConfig`. Widths, layer counts and the image size come from tensor shapes. A config
+ * value that disagrees with a shape is an error naming both. A switch set to a value the engine
+ * does not implement is an error naming the key and value.
  */
 import type { CheckpointTensor } from './checkpoint.ts';
 import { ModelConfigError } from './errors.ts';
 import type { ImagePreprocessConfig, LanguageModelConfig, ModelConfig, ProjectorConfig, VisionConfig } from './manifest.ts';
 
-/** How the converter stores a tensor. */
+/** Storage format the converter writes a tensor in. */
 export type StorageKind = 'ternary' | 'f16' | 'f32';
 
 export interface PlannedTensor {

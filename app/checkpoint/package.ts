@@ -15,12 +15,12 @@ async function readWhole(open: PackageFileOpener, file: string, expected: { byte
   const source = await open(file);
   try {
     if (source.size !== expected.bytes) {
-      throw new IntegrityError(`${source.name} has ${source.size} bytes but the manifest says ${expected.bytes}; the package is damaged or incomplete. Convert or download it again.`);
+      throw new IntegrityError(`${source.name} has ${source.size} bytes but the manifest records ${expected.bytes}; the package is damaged or incomplete. Convert or download it again.`);
     }
     const bytes = await source.read(0, source.size);
     const sha256 = await sha256Hex(bytes);
     if (sha256 !== expected.sha256) {
-      throw new IntegrityError(`${source.name} has SHA-256 ${sha256} but the manifest of ${where} says ${expected.sha256}; the package is damaged. Convert or download it again.`);
+      throw new IntegrityError(`${source.name} has SHA-256 ${sha256} but the manifest of ${where} records ${expected.sha256}; the package is damaged. Convert or download it again.`);
     }
     return bytes;
   } finally {
@@ -43,7 +43,14 @@ export function parseManifest(text: string, where: string): PackageManifest {
 }
 
 export async function openPackageWith(open: PackageFileOpener, where: string): Promise<TensorSource> {
-  const manifestSource = await open(MANIFEST_FILE);
+  let manifestSource: ByteSource;
+  try {
+    manifestSource = await open(MANIFEST_FILE);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'ENOENT' && !/HTTP 404/.test(String((error as Error).message))) throw error;
+    throw new CheckpointFormatError(`${where} has no ${MANIFEST_FILE}, so it is not a Trit package. Create one with \`trit convert\`.`);
+  }
   let manifestText: string;
   try {
     manifestText = new TextDecoder().decode(await manifestSource.read(0, manifestSource.size));

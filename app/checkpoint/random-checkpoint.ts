@@ -95,7 +95,7 @@ function randomFill(name: string, seed: number, mean: number, std: number): (out
   };
 }
 
-/** The tensors of a random checkpoint with `shape`, in the Intel file's names. */
+/** Lists the tensors of a random checkpoint with `shape`, named as in the published checkpoint. */
 export function randomTensors(shape: ModelShape, seed: number): TensorSpec[] {
   const d = shape.dModel;
   const vd = shape.visionHidden;
@@ -141,7 +141,7 @@ export function randomTensors(shape: ModelShape, seed: number): TensorSpec[] {
   return tensors;
 }
 
-/** The `config.json` of a checkpoint with `shape`, with the OLMo and LLaVA keys the converter reads. */
+/** Builds the `config.json` of a checkpoint with `shape`, with the OLMo and LLaVA keys the converter reads. */
 export function randomConfig(shape: ModelShape): Record<string, unknown> {
   return {
     architectures: ['LlavaOLMoBitnet1BForCausalLM'],

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MemoryByteSource, TruncatedInputError } from './bytes.ts';
+import { BlobByteSource, MemoryByteSource, TruncatedInputError } from './bytes.ts';
 import { FileByteSource } from './bytes.node.ts';
 import { openCheckpointSource, readFloats, type Checkpoint } from './checkpoint.ts';
 import { openCheckpointPath } from './checkpoint.node.ts';
@@ -115,6 +115,16 @@ describe('checkpoint reader errors', () => {
     bytes.set(header, 8);
     await expect(openBytes(bytes, 'model.safetensors')).rejects.toThrow(UnsupportedCheckpointError);
     await expect(openBytes(bytes, 'model.safetensors')).rejects.toThrow(/"w" has dtype F8_E4M3/);
+  });
+
+  it('reads a browser File by slices', async () => {
+    const bytes = await readFile(join(fixtures, 'dtypes.pt'));
+    const source = new BlobByteSource(new File([bytes], 'dtypes.pt'));
+    expect(source.name).toBe('dtypes.pt');
+    const checkpoint = await openCheckpointSource(source, () => Promise.reject(new Error('no siblings')));
+    const values = Array.from(await readFloats(checkpoint.tensors.get('bf16')!));
+    expect(values).toEqual(expected['dtypes.pt'].bf16.values.map((v) => Math.fround(v)));
+    await expect(source.read(bytes.length - 1, 2)).rejects.toThrow(TruncatedInputError);
   });
 
   it('reads a file through a Node file handle in ranges', async () => {

@@ -1,7 +1,7 @@
 /**
  * Writes a state dict of bf16 tensors as a PyTorch zip checkpoint, the format `torch.save` writes
  * (a stored zip with `data.pkl`, one `data/<key>` entry per storage, `version` and `byteorder`).
- * Tensors are produced and written one at a time, so memory holds one tensor at most.
+ * Tensors are produced and written one at a time, so at most one tensor is in memory.
  */
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -55,7 +55,7 @@ class PickleBuilder {
   }
 }
 
-/** The pickle `torch.save` writes for an OrderedDict of tensors, each with its own storage `data/<index>`. */
+/** Builds the pickle `torch.save` writes for an OrderedDict of tensors, each with its own storage `data/<index>`. */
 export function statePickle(tensors: { name: string; shape: number[] }[]): Uint8Array {
   const p = new PickleBuilder().op(0x80, 2).global('collections', 'OrderedDict').op(0x29 /* EMPTY_TUPLE */, 0x52 /* REDUCE */);
   p.op(0x28 /* MARK */);

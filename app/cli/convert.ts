@@ -51,6 +51,7 @@ export interface ConvertPathOptions {
   randomWeights?: boolean;
   onProgress?: (progress: ConvertProgress) => void;
   onWarning?: (message: string) => void;
+  onNote?: (message: string) => void;
 }
 
 /** Converts the checkpoint at `checkpointPath` into a package folder `outDir`. */
@@ -70,6 +71,7 @@ export async function convertPath(checkpointPath: string, outDir: string, option
       shardBytes: options.shardBytes,
       onProgress: options.onProgress,
       onWarning: options.onWarning,
+      onNote: options.onNote,
     });
   } finally {
     await opened.checkpoint.close();
@@ -116,6 +118,7 @@ export const command: Subcommand = {
       randomWeights: values['random-weights'],
       onProgress: values.quiet ? undefined : (p) => process.stderr.write(formatProgress(p, started) + '\n'),
       onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+      onNote: values.quiet ? undefined : (message) => process.stderr.write(`note: ${message}\n`),
     });
     const bytes = manifest.shards.reduce((sum, s) => sum + s.bytes, 0) + manifest.tokenizer.bytes;
     const seconds = (performance.now() - started) / 1000;

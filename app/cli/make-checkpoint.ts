@@ -10,7 +10,7 @@ const help = `Usage: trit make-checkpoint <out-dir> [options]
 
 Writes a random checkpoint in the published LLaVaOLMoBitnet1B layout: <out-dir>/pytorch_model.bin
 (a PyTorch zip of bf16 tensors, named with the published file's prefixes, lm_head included)
-and <out-dir>/config.json. Its answers are noise; it exists for tests, benchmarks and the demo.
+and <out-dir>/config.json. Its generated text is noise: it is for tests, benchmarks and the demo.
 
 Options:
   --preset <name>   full: the real shapes (16 layers, d_model 2048, CLIP ViT-L/14-336 with
