@@ -16,7 +16,7 @@ export const CHROMIUM_ARGS = [
 export const PORT = Number(process.env.TRIT_E2E_PORT ?? 4173);
 /** Build folder; a separate one beside another preview server, so neither build overwrites the other. */
 const OUT_DIR = process.env.TRIT_E2E_PORT ? `dist-e2e-${PORT}` : 'dist';
-/** Vite refuses a second preview server of one project unless told that it is intended. */
+/** Vite rejects a second preview server of one project without --bypass-lock. */
 const PREVIEW_FLAGS = process.env.TRIT_E2E_PORT ? ' --bypass-lock' : '';
 
 export default defineConfig({

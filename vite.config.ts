@@ -28,7 +28,8 @@ const pwa = VitePWA({
     globIgnores: ['models/**'],
     navigateFallback: 'index.html',
     navigateFallbackDenylist: [/^\/models\//],
-    // The worker bundle carries the tokenizer and the engine; it must be precached to work offline.
+    // The worker bundle grows with the engine and may pass workbox's 2 MiB default, and a file
+    // left out of the precache breaks offline use.
     maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
   },
 });

@@ -1,6 +1,6 @@
 /**
  * A package server for the app's browser tests: serves a folder on 127.0.0.1 with CORS and
- * Range support, and can corrupt a file's bytes until told to stop, to test checksum errors.
+ * Range support, and can serve chosen files with one byte flipped, to test checksum errors.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -1,4 +1,4 @@
-/** Sorting what a person drops or picks into a photo or model files, and checking photos. */
+/** Sorts dropped or picked files into a photo or model files, and checks photos. */
 
 /** Names that mark a model package or checkpoint rather than a photo. */
 const MODEL_FILE = /(^manifest\.json$|^config\.json$|^tokenizer\.json$|\.safetensors$|\.bin$|\.safetensors\.index\.json$)/i;
@@ -49,7 +49,7 @@ async function readEntry(entry: FileSystemEntry): Promise<File[]> {
   return lists.flat();
 }
 
-/** A file that cannot be used as the photo; the message says which file and what to do. */
+/** A file that cannot be used as the photo; the message names the file and what to do. */
 export class PhotoError extends Error {
   override name = 'PhotoError';
 }

@@ -1,6 +1,6 @@
 /**
  * The app's state and the actions that change it. Components read slices with `useApp` and
- * call the actions; only this file talks to the engine.
+ * call the actions; only this file sends requests to the model worker.
  */
 import { create } from 'zustand';
 import { CHAT_DEFAULTS } from '../worker/protocol.ts';
@@ -107,7 +107,7 @@ function writeJson(key: string, value: unknown): void {
     if (value === null) localStorage.removeItem(key);
     else localStorage.setItem(key, JSON.stringify(value));
   } catch {
-    // Storage disabled (some private windows): the app works, it just forgets across reloads.
+    // Storage is disabled (some private windows): the app works, but keeps nothing across reloads.
   }
 }
 
@@ -126,7 +126,7 @@ function sourceLabel(source: ModelSource): string {
 
 let client: TritClient | null = null;
 let messageId = 1;
-/** True once the worker holds the encoded photo of this conversation (the first answer finished). */
+/** True once the worker has encoded this conversation's photo, i.e. its first answer finished. */
 let conversationStarted = false;
 let lastSource: ModelSource | null = null;
 let started = false;
@@ -233,11 +233,10 @@ export const useApp = create<AppState>()((set, get) => {
 
     setModelUrl(url) {
       set({ modelUrl: url });
-      writeJson(STORAGE_KEYS.modelUrl, null);
       try {
         localStorage.setItem(STORAGE_KEYS.modelUrl, url);
       } catch {
-        // Not remembered; see writeJson.
+        // Not kept across reloads; see writeJson.
       }
     },
 

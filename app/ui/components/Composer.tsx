@@ -10,6 +10,10 @@ export function Composer() {
   const actions = useApp.getState();
   const inputId = useId();
 
+  let placeholder = 'Ask a question, or add a photo first';
+  if (!ready) placeholder = 'Get the model first';
+  else if (hasPhoto) placeholder = 'Ask about the photo (Enter to send, Shift+Enter for a new line)';
+
   const submit = () => {
     if (!question.trim() || generating || !ready) return;
     void actions.ask(question);
@@ -31,7 +35,7 @@ export function Composer() {
         id={inputId}
         rows={2}
         value={question}
-        placeholder={!ready ? 'Get the model first' : hasPhoto ? 'Ask about the photo (Enter to send, Shift+Enter for a new line)' : 'Ask a question, or add a photo first'}
+        placeholder={placeholder}
         onChange={(event) => setQuestion(event.target.value)}
         onKeyDown={(event) => {
           if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {

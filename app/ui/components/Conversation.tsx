@@ -48,7 +48,7 @@ function Answer({ message }: { message: Message }) {
   );
 }
 
-/** What to do first, shown until the first question. */
+/** Lists the first steps until the first question. */
 function Welcome() {
   const ready = useApp((state) => state.model.status === 'ready');
   const hasPhoto = useApp((state) => state.photo !== null);

@@ -2,7 +2,7 @@ import { describeAdapter } from '../../engine/gpu/device.ts';
 import { formatBytes } from '../format.ts';
 import { useApp } from '../store.ts';
 
-/** One line on the adapter; details on request. */
+/** Shows the adapter in one line, with its features and limits when opened. */
 export function GpuStatus() {
   const gpu = useApp((state) => state.gpu);
   if (gpu.status === 'checking') {
@@ -34,7 +34,7 @@ export function GpuStatus() {
   );
 }
 
-/** Full-page explanation shown in place of the chat when the model cannot run here. */
+/** Explains, in place of the chat, why the model cannot run in this browser and what to try. */
 export function NoWebGpu() {
   const gpu = useApp((state) => state.gpu);
   if (gpu.status !== 'unavailable') return null;

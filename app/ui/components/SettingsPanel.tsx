@@ -58,8 +58,8 @@ interface NumberFieldProps {
 }
 
 /**
- * A number input that keeps what is typed while it is incomplete ("0." or empty) and passes
- * on only values inside [min, max]; out-of-range text gets a message and is not used.
+ * Renders a number input that keeps incomplete text ("0." or empty) as typed and passes on
+ * only values inside [min, max]. Text out of range gets a message and is not used.
  */
 function NumberField({ label, help, value, min, max, step, integer, onValue }: NumberFieldProps) {
   const id = useId();
