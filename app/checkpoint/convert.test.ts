@@ -194,12 +194,12 @@ describe('convert', () => {
 });
 
 describe('convert errors', () => {
-  async function folderWith(config: (c: Record<string, unknown>) => void, bin?: (b: Buffer) => Buffer): Promise<string> {
+  async function folderWith(config: (c: Record<string, unknown>) => void, bin?: (b: Buffer) => Buffer | Promise<Buffer>): Promise<string> {
     const dir = await mkdtemp(join(work, 'input-'));
     const json = JSON.parse(await readFile(join(tiny, 'config.json'), 'utf8'));
     config(json);
     await writeFile(join(dir, 'config.json'), JSON.stringify(json));
-    if (bin) await writeFile(join(dir, 'pytorch_model.bin'), bin(await readFile(join(tiny, 'pytorch_model.bin'))));
+    if (bin) await writeFile(join(dir, 'pytorch_model.bin'), await bin(await readFile(join(tiny, 'pytorch_model.bin'))));
     else await copyFile(join(tiny, 'pytorch_model.bin'), join(dir, 'pytorch_model.bin'));
     return dir;
   }
@@ -233,6 +233,20 @@ describe('convert errors', () => {
     );
     await expectFailure(input, /not a readable zip archive/);
   });
+
+  const badFiles: [string, (tiny: Buffer) => Promise<Buffer>, RegExp][] = [
+    ['an empty file', async () => Buffer.alloc(0), /is empty \(0 bytes\)/],
+    ['an HTML page', async () => Buffer.from('<!doctype html><p>Please log in</p>'), /not a checkpoint Trit can read/],
+    ['a legacy torch file', () => readFile(join(fixtures, 'legacy.pt')), /legacy \(pre-zip\) PyTorch file/],
+    ['a pickle calling os.system', () => readFile(join(fixtures, 'os_system.pt')), /"os\.system"/],
+    ['a cut-off zip', async (b) => b.subarray(0, b.length / 2), /not a readable zip archive/],
+  ];
+  for (const [what, contents, message] of badFiles) {
+    it(`rejects ${what} without output`, async () => {
+      const input = await folderWith(() => {}, contents);
+      await expectFailure(input, message);
+    });
+  }
 
   it('lists every missing tensor in one error', async () => {
     const all = [...source.tensors.values()];
