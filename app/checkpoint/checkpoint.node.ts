@@ -6,7 +6,7 @@ import { openCheckpointSource, type Checkpoint } from './checkpoint.ts';
 import { CheckpointFormatError } from './errors.ts';
 
 /** File names looked for in a checkpoint folder, in order of preference. */
-const CHECKPOINT_FILES = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin'];
+const CHECKPOINT_FILES = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'];
 
 export interface OpenedCheckpoint {
   checkpoint: Checkpoint;

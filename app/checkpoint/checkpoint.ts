@@ -5,7 +5,7 @@
 import type { ByteSource } from './bytes.ts';
 import { decodeFloats, isFloatDtype, type SourceDtype } from './dtypes.ts';
 import { CheckpointFormatError, UnsupportedCheckpointError } from './errors.ts';
-import { openSafetensors, openSafetensorsIndex } from './safetensors.ts';
+import { openSafetensors, openShardIndex } from './safetensors.ts';
 import { openTorchCheckpoint } from './torch.ts';
 
 export interface CheckpointTensor {
@@ -50,8 +50,8 @@ function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
 
 /**
  * Opens a checkpoint of any supported kind: a torch zip file (`pytorch_model.bin`), a
- * `.safetensors` file, or a `model.safetensors.index.json`, whose shards `openSibling` opens by
- * file name.
+ * `.safetensors` file, or a sharded set's index (`model.safetensors.index.json` or
+ * `pytorch_model.bin.index.json`), whose shards `openSibling` opens by file name.
  */
 export async function openCheckpointSource(
   source: ByteSource,
@@ -66,7 +66,7 @@ export async function openCheckpointSource(
         'torch.save(torch.load(path), new_path) writes the zip format.',
     );
   }
-  if (source.name.endsWith('.json')) return openSafetensorsIndex(source, openSibling);
+  if (source.name.endsWith('.json')) return openShardIndex(source, openSibling, (shard) => openCheckpointSource(shard, openSibling));
   if (source.size >= 8 && head.length >= 9 && head[8] === 0x7b /* '{' */) return openSafetensors(source);
   throw new CheckpointFormatError(
     `${source.name} is not a checkpoint Trit can read: expected a PyTorch zip file (pytorch_model.bin), a .safetensors file or a model.safetensors.index.json.`,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,5 +80,19 @@ describe('make-checkpoint', () => {
 
   it('rejects an unknown preset', async () => {
     expect(await command.run([join(work, 'd'), '--preset', 'medium'])).toBe(2);
+  });
+});
+
+describe('sharded torch checkpoints', () => {
+  it('reads a pytorch_model.bin.index.json set', async () => {
+    const dir = join(work, 'sharded-torch');
+    await mkdir(dir);
+    const specs = randomTensors(PRESETS.tiny, 5).slice(0, 8);
+    const files = ['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin'];
+    await writeTorchCheckpoint(join(dir, files[0]), specs.slice(0, 3));
+    await writeTorchCheckpoint(join(dir, files[1]), specs.slice(3));
+    const weightMap = Object.fromEntries(specs.map((s, i) => [s.name, files[i < 3 ? 0 : 1]]));
+    await writeFile(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: weightMap }));
+    await expectTensors(dir, specs);
   });
 });

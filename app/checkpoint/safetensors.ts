@@ -74,21 +74,35 @@ export async function openSafetensors(source: ByteSource): Promise<Checkpoint> {
   return { name: source.name, tensors, close: () => source.close() };
 }
 
-/** Opens a sharded set: the index's `weight_map` names the shard file of every tensor. */
-export async function openSafetensorsIndex(index: ByteSource, openSibling: (fileName: string) => Promise<ByteSource>): Promise<Checkpoint> {
+/**
+ * Opens a sharded set: the index's `weight_map` names the shard file of every tensor.
+ * `openShard` reads one shard (safetensors, or torch zip files for a `pytorch_model.bin.index.json`).
+ */
+export async function openShardIndex(
+  index: ByteSource,
+  openSibling: (fileName: string) => Promise<ByteSource>,
+  openShard: (source: ByteSource) => Promise<Checkpoint> = openSafetensors,
+): Promise<Checkpoint> {
   let weightMap: Record<string, string>;
   try {
     weightMap = JSON.parse(new TextDecoder().decode(await index.read(0, index.size))).weight_map;
   } catch (error) {
     throw new CheckpointFormatError(`${index.name} is not valid JSON (${(error as Error).message}).`);
   }
-  if (typeof weightMap !== 'object' || weightMap === null) throw new CheckpointFormatError(`${index.name} has no "weight_map" object; it is not a safetensors index.`);
+  if (typeof weightMap !== 'object' || weightMap === null) throw new CheckpointFormatError(`${index.name} has no "weight_map" object; it is not a sharded checkpoint index.`);
 
   const shards: Checkpoint[] = [];
   const tensors = new Map<string, CheckpointTensor>();
   try {
     for (const file of [...new Set(Object.values(weightMap))].sort()) {
-      const shard = await openSafetensors(await openSibling(file));
+      const shardSource = await openSibling(file);
+      let shard: Checkpoint;
+      try {
+        shard = await openShard(shardSource);
+      } catch (error) {
+        await shardSource.close();
+        throw error;
+      }
       shards.push(shard);
       for (const [name, tensor] of shard.tensors) if (weightMap[name] === file) tensors.set(name, tensor);
     }
