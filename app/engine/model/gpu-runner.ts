@@ -1,50 +1,394 @@
 /**
- * The GPU engine as a `ModelRunner`.
+ * The GPU engine as a `ModelRunner`: the vision tower and projector once per photo, then prefill
+ * and decoding of the language model over a KV cache, sampling on the GPU so that a step reads
+ * back one token id. Prompts longer than one prefill chunk run as several chunks, one command
+ * buffer each; a decoding step is one command buffer.
  *
- * Planned forward pass, one command buffer a step, dispatches numbered as they will be encoded:
+ * Dispatches, numbered as they are encoded:
  *
- *   image (once a conversation):
- *     1 patch embedding (stride-p conv as a dense matmul) + CLS + positions   [grid²+1, hidden]
- *     2 pre_layrnorm
+ *   image (once a photo), `encodeImage`:
+ *     1 patch embedding: the stride-p convolution as a dense matmul over patches cut on the CPU
+ *       (then CLS copied into row 0, patches into rows 1..)
+ *     2 + position embedding     3 pre_layrnorm
  *     per vision layer i < layersUsed:
- *       3 layer_norm1  4 q, k, v dense (+bias)  5 full attention  6 out_proj dense (+residual)
- *       7 layer_norm2  8 fc1 dense (+bias)      9 quick_gelu      10 fc2 dense (+residual)
- *     11 projector 0 dense  12 exact GELU  13 projector 2 dense → image embeddings [tokens, dModel]
- *   step (prefill of T rows or one decoded token):
- *     14 embedding rows: f16 rows of the chunked `wte` copied, image rows copied at the marker
+ *       4 layer_norm1  5 q, k, v dense (+bias)  6 full attention  7 out_proj dense (+bias)  8 residual add
+ *       9 layer_norm2  10 fc1 dense (+bias)     11 quick_gelu      12 fc2 dense (+bias)      13 residual add
+ *     (CLS row dropped by a copy)  14 projector 0 dense  15 exact GELU  16 projector 2 dense
+ *   step (a prefill chunk of T rows, or one decoded token), `step`:
+ *     17 embedding gather, one dispatch per embedding chunk (image rows copied in before)
  *     per block:
- *       15 attn_norm  16 quantize  17 att_proj (ternary)  18 clip_qkv (when set)
- *       19 RoPE q, k from the uploaded double-precision table  20 write k, v into the cache
- *       21 causal attention over the cache  22 quantize  23 attn_out (ternary, += residual)
- *       24 ff_norm  25 quantize  26 ff_proj (ternary)  27 SwiGLU  28 quantize  29 ff_out (+= residual)
- *     30 ln_f on the last row  31 tied head, one dense matmul per embedding chunk
- *     32 sampling (greedy or temperature + top-p, ids ≥ vocab masked) → one u32 read back
+ *       18 attn_norm  19 quantize  20 att_proj (ternary)
+ *       21 clip_qkv + RoPE on q and k + k, v written into the cache at their positions
+ *       22 causal attention over the cache  23 quantize  24 attn_out (ternary, += residual)
+ *       25 ff_norm  26 quantize  27 ff_proj (ternary)  28 SwiGLU  29 quantize  30 ff_out (ternary, += residual)
+ *     (last row copied out)  31 ln_f  32 tied head, one dense mat-vec per embedding chunk
+ *     33 sampling (greedy, or temperature + top-p with the seed) → one u32, copied to a mapped buffer
  *
- * TODO: the kernels of steps 1, 5, 9, 12, 14, 18–21, 27 and 32 (patch embedding, attention,
- * RoPE, KV cache, activations, embedding gather and sampling) are not in app/engine/kernels yet,
- * so `createGpuRunner` loads nothing and raises EngineIncompleteError naming them.
+ * With `dense: true` each ternary product becomes quantize → dequantize (xq / (sx·sw)) → a dense
+ * f16 product with the {-1, 0, +1} weights (→ a residual add), for the weight-format benchmark.
  */
 import type { TensorSource } from '../../checkpoint/manifest.ts';
-import type { GpuContext } from '../gpu/context.ts';
-import { resolveDims } from './config.ts';
-import type { ModelRunner } from './runner.ts';
-import type { LoadOptions } from './weights.ts';
+import type { Dispatch, GpuContext } from '../gpu/context.ts';
+import { denseLinear, type DenseWeight } from '../kernels/dense.ts';
+import { layerNormKernel } from '../kernels/layernorm.ts';
+import { quantizeActivations } from '../kernels/quantize.ts';
+import { createStepBuffer, writeStepParams } from '../kernels/step.ts';
+import { ternaryLinear } from '../kernels/ternary.ts';
+import { ropeTable } from '../reference/model.ts';
+import { IMAGE_MARKER_ID, names, resolveDims, type ModelDims } from './config.ts';
+import { ContextOverflowError, ModelConfigError } from './errors.ts';
+import { activation, addInto, attention, dequantize, gatherEmbedding, NO_TOKEN, ropeKv, sampleToken, swiglu } from './kernels.ts';
+import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
+import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
-/** The engine lacks GPU kernels the forward pass needs. */
-export class EngineIncompleteError extends Error {
-  override name = 'EngineIncompleteError';
-  constructor(readonly missing: string[]) {
-    super(`This build cannot run the model on the GPU yet: the ${missing.join(', ')} kernels are missing. Update Trit to a build that has them.`);
+export interface GpuRunnerOptions extends LoadOptions {
+  /** Most rows one prefill command buffer runs (default 256). */
+  prefillChunk?: number;
+}
+
+/** Image embeddings [tokens, dModel] f32 on the GPU. */
+class GpuImage implements EncodedImage {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly tokens: number,
+  ) {}
+
+  release(): void {
+    this.buffer.destroy();
   }
 }
 
-/** Kernels of the forward pass not built yet (see the plan above). */
-export const MISSING_KERNELS = ['patch embedding', 'attention', 'RoPE', 'KV cache', 'activation', 'embedding gather', 'sampling'];
-
-export interface GpuRunnerOptions extends LoadOptions {}
-
 /** Checks the package's config, uploads its weights and returns the runner. */
-export async function createGpuRunner(_ctx: GpuContext, source: TensorSource, _options: GpuRunnerOptions = {}): Promise<ModelRunner & { gpuBytes: number }> {
-  resolveDims(source.manifest);
-  throw new EngineIncompleteError(MISSING_KERNELS);
+export async function createGpuRunner(ctx: GpuContext, source: TensorSource, options: GpuRunnerOptions = {}): Promise<GpuRunner> {
+  const dims = resolveDims(source.manifest);
+  const weights = await loadWeights(ctx, source, dims, options);
+  try {
+    const runner = new GpuRunner(ctx, dims, weights, options);
+    ctx.throwUncaptured();
+    return runner;
+  } catch (error) {
+    weights.destroy();
+    throw error;
+  }
+}
+
+function denseOf(t: GpuTensor): DenseWeight {
+  if (t.dtype === 'ternary2') throw new ModelConfigError(`Tensor "${t.name}" is ternary where a dense matrix is expected.`);
+  return { parts: [t.buffer], rowsPerPart: t.shape[0], dtype: t.dtype };
+}
+
+export class GpuRunner implements ModelRunner {
+  length = 0;
+  /** Bytes of every buffer the runner holds: weights, KV cache, activations. */
+  gpuBytes: number;
+  readonly chunk: number;
+  private readonly dense: boolean;
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly step_: GPUBuffer;
+  private readonly ids: GPUBuffer;
+  private readonly cache: { k: GPUBuffer; v: GPUBuffer }[] = [];
+  private readonly cos: GPUBuffer;
+  private readonly sin: GPUBuffer;
+  private readonly act: Record<'x' | 'normed' | 'q8' | 'sx' | 'qkv' | 'q' | 'att' | 'u' | 'h' | 'xd' | 'tmp' | 'last' | 'lastNormed' | 'logits' | 'token', GPUBuffer>;
+  private readonly tokenStaging: GPUBuffer;
+  private logitsStaging: GPUBuffer | undefined;
+  private readonly plans = new Map<number, Dispatch[]>();
+  private readonly head: Dispatch[];
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly dims: ModelDims,
+    readonly weights: ModelWeights,
+    options: GpuRunnerOptions = {},
+  ) {
+    const { dModel: d, mlpHidden: H, maxSequenceLength: S, embeddingSize: E, headDim } = dims.llm;
+    this.dense = options.dense ?? false;
+    this.chunk = Math.max(1, Math.min(options.prefillChunk ?? 256, S));
+    const C = this.chunk;
+    const make = (label: string, bytes: number, usage?: GPUBufferUsageFlags) => {
+      const b = ctx.createBuffer(label, bytes, usage);
+      this.buffers.push(b);
+      return b;
+    };
+    this.step_ = createStepBuffer(ctx, 'model step params');
+    this.buffers.push(this.step_);
+    this.ids = make('step token ids', C * 4);
+    for (let i = 0; i < dims.llm.nLayers; i++) this.cache.push({ k: make(`block ${i} keys`, S * d * 4), v: make(`block ${i} values`, S * d * 4) });
+    const table = ropeTable(S, headDim, dims.llm.ropeTheta);
+    this.cos = ctx.upload('rope cos', table.cos);
+    this.sin = ctx.upload('rope sin', table.sin);
+    this.buffers.push(this.cos, this.sin);
+    const wide = Math.max(d, H);
+    this.act = {
+      x: make('residual stream', C * d * 4),
+      normed: make('block norm output', C * d * 4),
+      q8: make('int8 activations', C * wide),
+      sx: make('activation scales', C * 4),
+      qkv: make('att_proj output', C * 3 * d * 4),
+      q: make('rotated queries', C * d * 4),
+      att: make('attention output', C * d * 4),
+      u: make('ff_proj output', C * 2 * H * 4),
+      h: make('SwiGLU output', C * H * 4),
+      xd: this.dense ? make('dequantized activations', C * wide * 4) : make('unused', 4),
+      tmp: this.dense ? make('dense product', C * Math.max(3 * d, 2 * H) * 4) : make('unused', 4),
+      last: make('last row', d * 4),
+      lastNormed: make('last row after ln_f', d * 4),
+      logits: make('logits', E * 4),
+      token: make('sampled token', 4),
+    };
+    this.tokenStaging = ctx.device.createBuffer({ label: 'sampled token readback', size: 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    this.buffers.push(this.tokenStaging);
+    this.gpuBytes = weights.gpuBytes + this.buffers.reduce((n, b) => n + b.size, 0);
+
+    // 31-33: ln_f, the tied head over the embedding's chunks, sampling.
+    const { llm } = dims;
+    const chunks = weights.embedding;
+    const head: DenseWeight = { parts: chunks.map((c) => c.buffer), rowsPerPart: chunks[0].rows, dtype: 'f16' };
+    this.head = [
+      this.norm(this.act.last, this.act.lastNormed, 1, 'transformer.ln_f'),
+      ...denseLinear(ctx, { input: this.act.lastNormed, weight: head, tokens: 1, inFeatures: llm.dModel, outFeatures: E, output: this.act.logits }),
+      sampleToken(ctx, { logits: this.act.logits, vocab: llm.vocabSize, step: this.step_, token: this.act.token }),
+    ];
+  }
+
+  /** Block norm or ln_f (`prefix` without `.weight`): LayerNorm or RMSNorm, affine when the package has the weights. */
+  private norm(x: GPUBuffer, y: GPUBuffer, rows: number, prefix: string): Dispatch {
+    const { llm } = this.dims;
+    return layerNormKernel(this.ctx, x, y, rows, llm.dModel, {
+      kind: llm.normType === 'rms' ? 'rms' : 'layer',
+      weight: this.weights.find(`${prefix}.weight`)?.buffer,
+      bias: llm.normType === 'rms' ? undefined : this.weights.find(`${prefix}.bias`)?.buffer,
+      eps: llm.eps,
+      label: prefix,
+    });
+  }
+
+  /** BitLinear158 of `input` [T, inF] into `output` [T, outF] (+= when `accumulate`). */
+  private bitLinear(name: string, input: GPUBuffer, T: number, inF: number, outF: number, output: GPUBuffer, accumulate = false): Dispatch[] {
+    const { ctx, act } = this;
+    const w = this.weights.get(name);
+    const quantize = quantizeActivations(ctx, { input, rows: T, cols: inF, q: act.q8, scales: act.sx });
+    if (w.dtype === 'ternary2') {
+      return [quantize, ternaryLinear(ctx, { q: act.q8, scales: act.sx, weight: w.buffer, sw: w.scale!, tokens: T, inFeatures: inF, outFeatures: outF, output, accumulate })];
+    }
+    const target = accumulate ? act.tmp : output;
+    return [
+      quantize,
+      dequantize(ctx, { q: act.q8, scales: act.sx, sw: w.scale!, tokens: T, cols: inF, output: act.xd }),
+      ...denseLinear(ctx, { input: act.xd, weight: denseOf(w), tokens: T, inFeatures: inF, outFeatures: outF, output: target }),
+      ...(accumulate ? [addInto(ctx, output, act.tmp, T * outF)] : []),
+    ];
+  }
+
+  /** Dispatches 17-30 for a step of T rows, built once per T. */
+  private plan(T: number): Dispatch[] {
+    let plan = this.plans.get(T);
+    if (plan) return plan;
+    const { ctx, act, dims } = this;
+    const { dModel: d, mlpHidden: H, nHeads, headDim, maxSequenceLength: S, clipQkv } = dims.llm;
+    plan = [];
+    // 17: embedding rows of the text tokens, chunk by chunk.
+    for (const c of this.weights.embedding) {
+      plan.push(gatherEmbedding(ctx, { ids: this.ids, table: c.buffer, firstRow: c.firstRow, rows: c.rows, tokens: T, width: d, output: act.x }));
+    }
+    for (let i = 0; i < dims.llm.nLayers; i++) {
+      const { k, v } = this.cache[i];
+      plan.push(
+        this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
+        ...this.bitLinear(names.block(i, 'att_proj'), act.normed, T, d, 3 * d, act.qkv), // 19, 20
+        ropeKv(ctx, { qkv: act.qkv, q: act.q, kCache: k, vCache: v, cos: this.cos, sin: this.sin, step: this.step_, tokens: T, width: d, headDim, positions: S, clip: clipQkv }), // 21
+        attention(ctx, { q: act.q, k, v, output: act.att, step: this.step_, queries: T, heads: nHeads, headDim, maxKeys: S, causal: true }), // 22
+        ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 23, 24
+        this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 25
+        ...this.bitLinear(names.block(i, 'ff_proj'), act.normed, T, d, 2 * H, act.u), // 26, 27
+        swiglu(ctx, act.u, act.h, T, H), // 28
+        ...this.bitLinear(names.block(i, 'ff_out'), act.h, T, H, d, act.x, true), // 29, 30
+      );
+    }
+    // Keep the decoding plan, the full chunk's and the latest remainder's.
+    for (const key of this.plans.keys()) if (key !== 1 && key !== this.chunk && this.plans.size >= 3) this.plans.delete(key);
+    this.plans.set(T, plan);
+    return plan;
+  }
+
+  async encodeImage(pixels: Float32Array): Promise<EncodedImage> {
+    const { ctx, dims } = this;
+    const v = dims.vision;
+    const { hidden, patchSize: p, grid, imageSize: size, intermediate } = v;
+    if (pixels.length !== 3 * size * size) {
+      throw new RangeError(`encodeImage: got ${pixels.length} pixel values; the model takes 3 × ${size} × ${size}. Preprocess the photo with the package's image settings.`);
+    }
+    const patches = grid * grid;
+    const n = patches + 1;
+    const k = 3 * p * p;
+    // Patches cut on the CPU, each row in the conv weight's [channel, y, x] order.
+    const cut = new Float32Array(patches * k);
+    for (let gy = 0; gy < grid; gy++) {
+      for (let gx = 0; gx < grid; gx++) {
+        const row = (gy * grid + gx) * k;
+        for (let c = 0; c < 3; c++) {
+          for (let ky = 0; ky < p; ky++) {
+            const src = (c * size + gy * p + ky) * size + gx * p;
+            cut.set(pixels.subarray(src, src + p), row + (c * p + ky) * p);
+          }
+        }
+      }
+    }
+    const temporary: GPUBuffer[] = [];
+    const make = (label: string, bytes: number) => {
+      const b = ctx.createBuffer(label, bytes);
+      temporary.push(b);
+      return b;
+    };
+    const w = (rest: string) => this.weights.get(`vision_tower.vision_model.${rest}`);
+    const lw = (i: number, rest: string) => this.weights.get(names.visionLayer(i, rest));
+    const patchIn = ctx.upload('image patches', cut);
+    temporary.push(patchIn);
+    const patchOut = make('patch embeddings', patches * hidden * 4);
+    const x = make('vision embeddings', n * hidden * 4);
+    const r = make('vision residual stream', n * hidden * 4);
+    const h = make('vision norm output', n * hidden * 4);
+    const [q, kk, vv, a, tmp] = ['q', 'k', 'v', 'attention output', 'projection'].map((s) => make(`vision ${s}`, n * hidden * 4));
+    const f = make('vision MLP hidden', n * intermediate * 4);
+    const tokens = dims.imageTokens;
+    const features = make('vision features', tokens * hidden * 4);
+    const projected = make('projector hidden', tokens * dims.llm.dModel * 4);
+    const out = ctx.createBuffer('image embeddings', tokens * dims.llm.dModel * 4);
+    const visionStep = createStepBuffer(ctx, 'vision step params', { position: 0, kvLength: n });
+    temporary.push(visionStep);
+    try {
+      const ln = (input: GPUBuffer, output: GPUBuffer, prefix: string) =>
+        layerNormKernel(ctx, input, output, n, hidden, { weight: w(`${prefix}.weight`).buffer, bias: w(`${prefix}.bias`).buffer, eps: v.eps, label: prefix });
+      const linear = (input: GPUBuffer, rows: number, t: GpuTensor, bias: GpuTensor, output: GPUBuffer) =>
+        denseLinear(ctx, { input, weight: denseOf(t), bias: bias.buffer, tokens: rows, inFeatures: t.shape.length === 2 ? t.shape[1] : k, outFeatures: t.shape[0], output });
+
+      const encoder = ctx.device.createCommandEncoder({ label: 'image encoding' });
+      // 1: patch embedding (no bias), then CLS into row 0 and the patches into rows 1..
+      ctx.encode(encoder, denseLinear(ctx, { input: patchIn, weight: { parts: [w('embeddings.patch_embedding.weight').buffer], rowsPerPart: hidden, dtype: 'f16' }, tokens: patches, inFeatures: k, outFeatures: hidden, output: patchOut }));
+      encoder.copyBufferToBuffer(w('embeddings.class_embedding').buffer, 0, x, 0, hidden * 4);
+      encoder.copyBufferToBuffer(patchOut, 0, x, hidden * 4, patches * hidden * 4);
+      const stages: Dispatch[] = [
+        addInto(ctx, x, w('embeddings.position_embedding.weight').buffer, n * hidden), // 2
+        ln(x, r, 'pre_layrnorm'), // 3
+      ];
+      for (let i = 0; i < v.layersUsed; i++) {
+        const prefix = `encoder.layers.${i}`;
+        const proj = (name: string, input: GPUBuffer, output: GPUBuffer) => linear(input, n, lw(i, `${name}.weight`), lw(i, `${name}.bias`), output);
+        stages.push(
+          ln(r, h, `${prefix}.layer_norm1`), // 4
+          ...proj('self_attn.q_proj', h, q), // 5
+          ...proj('self_attn.k_proj', h, kk),
+          ...proj('self_attn.v_proj', h, vv),
+          attention(ctx, { q, k: kk, v: vv, output: a, step: visionStep, queries: n, heads: v.nHeads, headDim: v.headDim, maxKeys: n, causal: false }), // 6
+          ...proj('self_attn.out_proj', a, tmp), // 7
+          addInto(ctx, r, tmp, n * hidden), // 8
+          ln(r, h, `${prefix}.layer_norm2`), // 9
+          ...proj('mlp.fc1', h, f), // 10
+          activation(ctx, f, n * intermediate, v.act), // 11
+          ...proj('mlp.fc2', f, tmp), // 12
+          addInto(ctx, r, tmp, n * hidden), // 13
+        );
+      }
+      ctx.encode(encoder, stages);
+      // The selected hidden state without the CLS row ('patch' features).
+      encoder.copyBufferToBuffer(r, v.dropCls ? hidden * 4 : 0, features, 0, tokens * hidden * 4);
+      const p0 = this.weights.get(names.projector(0, 'weight'));
+      const p0b = this.weights.get(names.projector(0, 'bias'));
+      if (dims.projector.type === 'mlp2x_gelu') {
+        ctx.encode(encoder, [
+          ...linear(features, tokens, p0, p0b, projected), // 14
+          activation(ctx, projected, tokens * dims.llm.dModel, 'gelu'), // 15
+          ...linear(projected, tokens, this.weights.get(names.projector(2, 'weight')), this.weights.get(names.projector(2, 'bias')), out), // 16
+        ]);
+      } else {
+        ctx.encode(encoder, linear(features, tokens, p0, p0b, out));
+      }
+      ctx.device.queue.submit([encoder.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      ctx.throwUncaptured();
+      return new GpuImage(out, tokens);
+    } catch (error) {
+      out.destroy();
+      throw error;
+    } finally {
+      for (const b of temporary) b.destroy();
+    }
+  }
+
+  async step(ids: readonly number[], image: EncodedImage | undefined, sampling: SamplingSettings, sampleIndex: number, wantLogits?: boolean): Promise<{ token: number; logits?: Float32Array }> {
+    const { ctx, dims, act } = this;
+    const { dModel: d, embeddingSize: E, maxSequenceLength: S } = dims.llm;
+    if (ids.length === 0) throw new RangeError('A step needs at least one token id.');
+    // Rows of the step: a token id, or row r of the image embeddings (as ~r).
+    const rows: number[] = [];
+    for (const id of ids) {
+      if (id === IMAGE_MARKER_ID) {
+        if (!(image instanceof GpuImage)) throw new RangeError('The prompt has an image marker, but no image encoded by this runner was given.');
+        for (let r = 0; r < image.tokens; r++) rows.push(~r);
+      } else if (Number.isInteger(id) && id >= 0 && id < E) {
+        rows.push(id);
+      } else {
+        throw new RangeError(`Token id ${id} is outside the embedding's ${E} rows.`);
+      }
+    }
+    if (this.length + rows.length > S) throw new ContextOverflowError(this.length + rows.length, S);
+
+    for (let start = 0; start < rows.length; start += this.chunk) {
+      const T = Math.min(this.chunk, rows.length - start);
+      const last = start + T === rows.length;
+      const part = rows.slice(start, start + T);
+      ctx.write(this.ids, Uint32Array.from(part, (r) => (r < 0 ? NO_TOKEN : r)));
+      const position = this.length + start;
+      writeStepParams(ctx, this.step_, { position, kvLength: position + T, sampleIndex, seed: sampling.seed, temperature: sampling.temperature, topP: sampling.topP });
+
+      const encoder = ctx.device.createCommandEncoder({ label: last ? 'step' : 'prefill chunk' });
+      // Image rows come straight from the image embeddings, in runs of consecutive rows.
+      for (let t = 0; t < T; ) {
+        if (part[t] >= 0) {
+          t++;
+          continue;
+        }
+        let end = t + 1;
+        while (end < T && part[end] === part[end - 1] - 1) end++;
+        encoder.copyBufferToBuffer((image as GpuImage).buffer, ~part[t] * d * 4, act.x, t * d * 4, (end - t) * d * 4);
+        t = end;
+      }
+      ctx.encode(encoder, this.plan(T));
+      if (last) {
+        encoder.copyBufferToBuffer(act.x, (T - 1) * d * 4, act.last, 0, d * 4);
+        ctx.encode(encoder, this.head);
+        encoder.copyBufferToBuffer(act.token, 0, this.tokenStaging, 0, 4);
+        if (wantLogits) {
+          this.logitsStaging ??= ctx.device.createBuffer({ label: 'logits readback', size: E * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+          encoder.copyBufferToBuffer(act.logits, 0, this.logitsStaging, 0, E * 4);
+        }
+      }
+      ctx.device.queue.submit([encoder.finish()]);
+    }
+    this.length += rows.length;
+
+    await this.tokenStaging.mapAsync(GPUMapMode.READ);
+    const token = new Uint32Array(this.tokenStaging.getMappedRange().slice(0))[0];
+    this.tokenStaging.unmap();
+    let logits: Float32Array | undefined;
+    if (wantLogits && this.logitsStaging) {
+      await this.logitsStaging.mapAsync(GPUMapMode.READ);
+      logits = new Float32Array(this.logitsStaging.getMappedRange().slice(0));
+      this.logitsStaging.unmap();
+    }
+    ctx.throwUncaptured();
+    return { token, logits };
+  }
+
+  truncate(length: number): void {
+    this.length = Math.max(0, Math.min(this.length, length));
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.logitsStaging?.destroy();
+    this.buffers.length = 0;
+    this.plans.clear();
+    this.weights.destroy();
+  }
 }

@@ -1,0 +1,139 @@
+// The GPU runner against the CPU reference on the exact-quantization test package: text rows
+// quantize exactly in any precision, so the logits of the two agree to float rounding; greedy
+// tokens are compared only up to the first step where the reference's top-2 margin is small.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TensorSource } from '../../checkpoint/manifest.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { testContext } from '../../test/gpu.ts';
+import { argmax, ReferenceCache, ReferenceModel } from '../reference/model.ts';
+import { IMAGE_MARKER_ID } from './config.ts';
+import { ContextOverflowError } from './errors.ts';
+import { createGpuRunner, type GpuRunner } from './gpu-runner.ts';
+import type { SamplingSettings } from './runner.ts';
+import { buildTestPackage, testPixels, TINY_SHAPE } from './test-package.ts';
+
+const greedy: SamplingSettings = { temperature: 0, topP: 1, seed: 0 };
+
+function std(values: Float32Array): number {
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= values.length;
+  let s = 0;
+  for (const v of values) s += (v - mean) ** 2;
+  return Math.sqrt(s / values.length);
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Difference between the largest and second-largest of the first `vocab` values. */
+function topMargin(row: Float32Array, vocab: number): number {
+  const best = argmax(row, vocab);
+  let second = -Infinity;
+  for (let i = 0; i < vocab; i++) if (i !== best) second = Math.max(second, row[i]);
+  return row[best] - second;
+}
+
+// Tolerance on logits: 1e-3 of the logit standard deviation. Text rows quantize exactly, so what
+// is left is f32 rounding in norms, attention and the head (measured about 1e-6 of the std).
+const LOGIT_TOL = 1e-3;
+
+describe('GPU runner', () => {
+  let ctx: GpuContext;
+  let source: TensorSource;
+  let model: ReferenceModel;
+  let runner: GpuRunner;
+
+  beforeAll(async () => {
+    ctx = await testContext();
+    source = buildTestPackage();
+    model = await ReferenceModel.load(source);
+    runner = await createGpuRunner(ctx, source, { prefillChunk: 8 });
+  });
+  afterAll(() => runner?.destroy());
+
+  it('gives the reference logits step by step on a text prompt, and the same greedy tokens', async () => {
+    runner.truncate(0);
+    const prompt = [5, 17, 33, 2, 90, 150, 7, 61, 88, 120, 3]; // 11 ids: two prefill chunks of 8
+    const { vocabSize } = model.dims.llm;
+    const cache = new ReferenceCache(model.dims);
+    let all = model.forward(model.embed(prompt), cache);
+    let expected = all.slice(all.length - model.dims.llm.embeddingSize);
+    let input = prompt;
+    for (let step = 0; step < 6; step++) {
+      const out = await runner.step(input, undefined, greedy, step, true);
+      const tol = LOGIT_TOL * std(expected);
+      expect(maxDiff(out.logits!, expected), `step ${step}`).toBeLessThan(tol);
+      const margin = topMargin(expected, vocabSize);
+      if (margin > 10 * tol) expect(out.token, `step ${step}`).toBe(argmax(expected, vocabSize));
+      input = [out.token];
+      all = model.forward(model.embed(input), cache);
+      expected = all;
+    }
+    expect(runner.length).toBe(prompt.length + 5);
+  });
+
+  it('encodes a photo as the reference does and splices it in at the marker', async () => {
+    runner.truncate(0);
+    const pixels = testPixels(TINY_SHAPE.imageSize);
+    const image = await runner.encodeImage(pixels);
+    const expectedImage = model.encodeImage(pixels);
+    const gpuImage = new Float32Array(await ctx.read((image as unknown as { buffer: GPUBuffer }).buffer));
+    // Vision tower and projector in f32 against doubles: a few ulps of the embedding scale.
+    expect(maxDiff(gpuImage, expectedImage)).toBeLessThan(1e-4 * Math.max(1, std(expectedImage)) * 10);
+
+    // The language model fed the GPU's own image embeddings in the reference, so only it is compared.
+    const prompt = [4, 9, IMAGE_MARKER_ID, 12, 40];
+    const out = await runner.step(prompt, image, greedy, 0, true);
+    const all = model.forward(model.embed(prompt, gpuImage), new ReferenceCache(model.dims));
+    const expected = all.slice(all.length - model.dims.llm.embeddingSize);
+    expect(maxDiff(out.logits!, expected)).toBeLessThan(LOGIT_TOL * std(expected));
+    expect(runner.length).toBe(4 + model.dims.imageTokens);
+    image.release();
+  });
+
+  it('gives a follow-up over the cache the logits of a fresh full prefill', async () => {
+    runner.truncate(0);
+    const first = [8, 16, 24, 32, 40, 48];
+    const a = await runner.step(first, undefined, greedy, 0);
+    const b = await runner.step([a.token], undefined, greedy, 1);
+    const followUp = [b.token, 70, 71, 72];
+    const cached = await runner.step(followUp, undefined, greedy, 0, true);
+
+    runner.truncate(0);
+    const fresh = await runner.step([...first, a.token, ...followUp], undefined, greedy, 0, true);
+    expect(maxDiff(cached.logits!, fresh.logits!)).toBeLessThan(LOGIT_TOL * std(fresh.logits!));
+    expect(cached.token).toBe(fresh.token);
+  });
+
+  it('replays the same tokens for the same seed when sampling', async () => {
+    const sampling: SamplingSettings = { temperature: 1.5, topP: 0.9, seed: 1234 };
+    const run = async (s: SamplingSettings) => {
+      runner.truncate(0);
+      const tokens: number[] = [];
+      let input = [30, 31, 32];
+      for (let i = 0; i < 8; i++) {
+        const { token } = await runner.step(input, undefined, s, i);
+        expect(token).toBeLessThan(TINY_SHAPE.vocabSize);
+        tokens.push(token);
+        input = [token];
+      }
+      return tokens;
+    };
+    const once = await run(sampling);
+    expect(await run(sampling)).toEqual(once);
+    const others: string[] = [];
+    for (const seed of [1, 2, 3]) others.push((await run({ ...sampling, seed })).join());
+    expect(others.some((t) => t !== once.join())).toBe(true);
+  });
+
+  it('refuses a step that would pass the context', async () => {
+    runner.truncate(0);
+    const ids = Array.from({ length: TINY_SHAPE.maxSequenceLength + 1 }, (_, i) => 2 + (i % 50));
+    await expect(runner.step(ids, undefined, greedy, 0)).rejects.toBeInstanceOf(ContextOverflowError);
+    expect(runner.length).toBe(0);
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * Wrappers of the model's own kernels (`shaders/model_*.wgsl`): embedding gather, RoPE with the
+ * KV-cache write, attention, the element-wise steps, dense-mode dequantization and sampling.
+ * Each checks its shapes and returns a `Dispatch` built once; values that change per step (the
+ * position, the KV length, the sampling settings) come from the step-parameter buffer of
+ * `app/engine/kernels/step.ts`.
+ */
+import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { requireCount, requireSize } from '../kernels/buffers.ts';
+import { placeholderBuffer } from '../kernels/checks.ts';
+
+/** Marks an image row in the ids buffer of `gatherEmbedding`. */
+export const NO_TOKEN = 0xffffffff;
+
+export interface GatherArgs {
+  /** u32 [tokens]; NO_TOKEN for rows filled from elsewhere. */
+  ids: GPUBuffer;
+  /** Raw f16 rows [rows, width] of the embedding, rows firstRow.. of the whole table. */
+  table: GPUBuffer;
+  firstRow: number;
+  rows: number;
+  tokens: number;
+  /** Even. */
+  width: number;
+  /** f32 [tokens, width]. */
+  output: GPUBuffer;
+}
+
+/** Copies the embedding rows of `ids` that fall in this chunk into `output` as f32. */
+export function gatherEmbedding(ctx: GpuContext, args: GatherArgs): Dispatch {
+  const { ids, table, firstRow, rows, tokens, width, output } = args;
+  const kernel = 'gatherEmbedding';
+  requireCount(kernel, 'tokens', tokens);
+  requireCount(kernel, 'rows', rows);
+  if (width % 2 !== 0) throw new ShapeError(`${kernel}: width must be even; got ${width}.`);
+  requireSize(kernel, 'ids', ids, tokens * 4);
+  requireSize(kernel, 'table', table, rows * width * 2);
+  requireSize(kernel, 'output', output, tokens * width * 4);
+  const pipeline = ctx.pipeline('model_gather');
+  const params = ctx.uniform(`${kernel} params`, [tokens, width / 2, firstRow, rows], ['u32', 'u32', 'u32', 'u32']);
+  return {
+    label: `gather ${tokens} rows from ${firstRow}..${firstRow + rows - 1}`,
+    pipeline,
+    bindGroups: [ctx.bindGroup(kernel, pipeline, [ids, table, output, params])],
+    workgroups: [Math.ceil(width / 2 / 64), tokens, 1],
+  };
+}
+
+export interface RopeKvArgs {
+  /** f32 [tokens, 3·width]: att_proj's output, q, k, v in that order. */
+  qkv: GPUBuffer;
+  /** f32 [tokens, width]: rotated q. */
+  q: GPUBuffer;
+  /** f32 [positions, width] each: this layer's cache. */
+  kCache: GPUBuffer;
+  vCache: GPUBuffer;
+  /** f32 [positions, headDim / 2] each, from `ropeTable` (double precision on the CPU). */
+  cos: GPUBuffer;
+  sin: GPUBuffer;
+  /** Step parameters: the tokens sit at position.. */
+  step: GPUBuffer;
+  tokens: number;
+  width: number;
+  headDim: number;
+  positions: number;
+  /** clip_qkv, or null. */
+  clip: number | null;
+}
+
+/** Clamps (clip_qkv), rotates q and k, and writes k and v into the cache (shaders/model_rope_kv.wgsl). */
+export function ropeKv(ctx: GpuContext, args: RopeKvArgs): Dispatch {
+  const { qkv, q, kCache, vCache, cos, sin, step, tokens, width, headDim, positions, clip } = args;
+  const kernel = 'ropeKv';
+  requireCount(kernel, 'tokens', tokens);
+  if (headDim % 2 !== 0 || width % headDim !== 0) throw new ShapeError(`${kernel}: headDim ${headDim} must be even and divide width ${width}.`);
+  requireSize(kernel, 'qkv', qkv, tokens * 3 * width * 4);
+  requireSize(kernel, 'q', q, tokens * width * 4);
+  requireSize(kernel, 'kCache', kCache, positions * width * 4);
+  requireSize(kernel, 'vCache', vCache, positions * width * 4);
+  requireSize(kernel, 'cos', cos, (positions * headDim) / 2 * 4);
+  requireSize(kernel, 'sin', sin, (positions * headDim) / 2 * 4);
+  const pipeline = ctx.pipeline('model_rope_kv', { constants: { CLIP: clip === null ? 0 : 1 } });
+  const params = ctx.uniform(`${kernel} params`, [tokens, width, headDim, clip ?? 0], ['u32', 'u32', 'u32', 'f32']);
+  return {
+    label: `rope + kv write ${tokens}×${width}`,
+    pipeline,
+    bindGroups: [ctx.bindGroup(kernel, pipeline, [qkv, q, kCache, vCache, cos, sin, step, params])],
+    workgroups: [Math.ceil(width / 2 / 64), tokens, 1],
+  };
+}
+
+export interface AttentionArgs {
+  /** f32 [queries, width]. */
+  q: GPUBuffer;
+  /** f32 [keys, width] each. */
+  k: GPUBuffer;
+  v: GPUBuffer;
+  /** f32 [queries, width]. */
+  output: GPUBuffer;
+  /** position (causal) or kvLength (full) of the step buffer decide the keys each query sees. */
+  step: GPUBuffer;
+  queries: number;
+  heads: number;
+  headDim: number;
+  /** Keys a query can see at most; bounds the workgroup memory of the scores. */
+  maxKeys: number;
+  causal: boolean;
+}
+
+/** Softmax attention, one workgroup a (head, query) (shaders/model_attention.wgsl). */
+export function attention(ctx: GpuContext, args: AttentionArgs): Dispatch {
+  const { q, k, v, output, step, queries, heads, headDim, maxKeys, causal } = args;
+  const kernel = 'attention';
+  requireCount(kernel, 'queries', queries);
+  requireCount(kernel, 'heads', heads);
+  requireCount(kernel, 'maxKeys', maxKeys);
+  if (headDim > 256) throw new ShapeError(`${kernel}: headDim ${headDim} is over the kernel's 256.`);
+  const keySlots = Math.ceil(maxKeys / 64) * 64;
+  const workgroupBytes = keySlots * 4 + 256 * 4 + 2 * 64 * 4;
+  if (workgroupBytes > ctx.device.limits.maxComputeWorkgroupStorageSize) {
+    throw new ShapeError(`${kernel}: ${maxKeys} keys need ${workgroupBytes} bytes of workgroup memory, over the device's ${ctx.device.limits.maxComputeWorkgroupStorageSize}.`);
+  }
+  if (queries > 65535 || heads > 65535) throw new ShapeError(`${kernel}: ${queries} queries × ${heads} heads pass 65535 workgroups along one axis.`);
+  const width = heads * headDim;
+  requireSize(kernel, 'q', q, queries * width * 4);
+  requireSize(kernel, 'output', output, queries * width * 4);
+  const pipeline = ctx.pipeline('model_attention', { constants: { CAUSAL: causal ? 1 : 0 }, defines: { MAX_KEYS: String(keySlots) } });
+  const params = ctx.uniform(`${kernel} params`, [queries, width, headDim, 1 / Math.sqrt(headDim)], ['u32', 'u32', 'u32', 'f32']);
+  return {
+    label: `${causal ? 'causal ' : ''}attention ${queries}×${heads}×${headDim}`,
+    pipeline,
+    bindGroups: [ctx.bindGroup(kernel, pipeline, [q, k, v, output, step, params])],
+    workgroups: [heads, queries, 1],
+  };
+}
+
+type ElementwiseOp = 'add' | 'gelu' | 'quick_gelu' | 'swiglu';
+const OPS: Record<ElementwiseOp, number> = { add: 0, gelu: 1, quick_gelu: 2, swiglu: 3 };
+
+function elementwise(ctx: GpuContext, op: ElementwiseOp, a: GPUBuffer, b: GPUBuffer, n: number, hidden: number): Dispatch {
+  const kernel = op;
+  requireCount(kernel, 'n', n);
+  requireSize(kernel, 'a', a, n * 4);
+  const workgroups = gridFor(n, 256);
+  const pipeline = ctx.pipeline('model_elementwise', { constants: { OP: OPS[op] } });
+  const params = ctx.uniform(`${kernel} params`, [n, hidden, workgroups[0]], ['u32', 'u32', 'u32']);
+  return { label: `${op} ${n}`, pipeline, bindGroups: [ctx.bindGroup(kernel, pipeline, [a, b, params])], workgroups };
+}
+
+/** a += b over n floats (the residual adds of the vision tower). */
+export function addInto(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, n: number): Dispatch {
+  requireSize('add', 'b', b, n * 4);
+  return elementwise(ctx, 'add', a, b, n, 1);
+}
+
+/** a = act(a) over n floats: exact GELU (the projector) or quick_gelu (CLIP). */
+export function activation(ctx: GpuContext, a: GPUBuffer, n: number, act: 'gelu' | 'quick_gelu'): Dispatch {
+  return elementwise(ctx, act, a, placeholderBuffer(ctx), n, 1);
+}
+
+/** out[t, i] = silu(u[t, hidden + i]) · u[t, i]: SwiGLU over ff_proj's output u [tokens, 2·hidden]. */
+export function swiglu(ctx: GpuContext, u: GPUBuffer, output: GPUBuffer, tokens: number, hidden: number): Dispatch {
+  requireSize('swiglu', 'u', u, tokens * 2 * hidden * 4);
+  return elementwise(ctx, 'swiglu', output, u, tokens * hidden, hidden);
+}
+
+export interface DequantizeArgs {
+  /** int8 [tokens, cols], four a u32, as `quantizeActivations` writes them. */
+  q: GPUBuffer;
+  /** f32 [tokens]: sx. */
+  scales: GPUBuffer;
+  sw: number;
+  tokens: number;
+  /** A multiple of 4. */
+  cols: number;
+  /** f32 [tokens, cols]. */
+  output: GPUBuffer;
+}
+
+/** x = xq / (sx · sw): the input a dense copy of a ternary layer multiplies (shaders/model_dequantize.wgsl). */
+export function dequantize(ctx: GpuContext, args: DequantizeArgs): Dispatch {
+  const { q, scales, sw, tokens, cols, output } = args;
+  const kernel = 'dequantize';
+  requireCount(kernel, 'tokens', tokens);
+  if (cols % 4 !== 0) throw new ShapeError(`${kernel}: cols must be a multiple of 4; got ${cols}.`);
+  requireSize(kernel, 'q', q, tokens * cols);
+  requireSize(kernel, 'scales', scales, tokens * 4);
+  requireSize(kernel, 'output', output, tokens * cols * 4);
+  const pipeline = ctx.pipeline('model_dequantize');
+  const params = ctx.uniform(`${kernel} params`, [tokens, cols / 4, sw], ['u32', 'u32', 'f32']);
+  return {
+    label: `dequantize ${tokens}×${cols}`,
+    pipeline,
+    bindGroups: [ctx.bindGroup(kernel, pipeline, [q, scales, output, params])],
+    workgroups: [Math.ceil(cols / 4 / 64), tokens, 1],
+  };
+}
+
+export interface SampleArgs {
+  /** f32 [≥ vocab]: one row of logits. */
+  logits: GPUBuffer;
+  vocab: number;
+  /** Step parameters: sampleIndex, seed, temperature, topP. */
+  step: GPUBuffer;
+  /** u32 [1]: the chosen id. */
+  token: GPUBuffer;
+}
+
+/** Greedy or temperature + top-p sampling of one token id (shaders/model_sample.wgsl). */
+export function sampleToken(ctx: GpuContext, args: SampleArgs): Dispatch {
+  const { logits, vocab, step, token } = args;
+  requireCount('sampleToken', 'vocab', vocab);
+  requireSize('sampleToken', 'logits', logits, vocab * 4);
+  requireSize('sampleToken', 'token', token, 4);
+  const pipeline = ctx.pipeline('model_sample');
+  const params = ctx.uniform('sampleToken params', [vocab], ['u32']);
+  return { label: `sample of ${vocab}`, pipeline, bindGroups: [ctx.bindGroup('sampleToken', pipeline, [logits, token, step, params])], workgroups: [1, 1, 1] };
+}

@@ -1,0 +1,35 @@
+// model_dequantize: the input of a BitLinear158 layer held as a dense matrix (`trit bench --dense`):
+// the int8 activations back to floats with both scales folded in, so that a dense product with
+// the {-1, 0, +1} weights gives BitLinear's y = (xq · Wqᵀ) / (sx · sw).
+//
+//   x[t, c] = xq[t, c] / (sx[t] · sw)
+//
+// Bindings:
+//   q:      array<u32>,       [tokens, cols / 4]   int8 codes, four a word, column 4i + l in byte l
+//   scales: array<f32>,       [tokens]             sx of each token
+//   x:      array<vec4<f32>>, [tokens, cols / 4]
+//   params: uniform Params
+// Dispatch: 64 threads a workgroup, one word a thread; x covers cols / 4, y the tokens.
+
+struct Params {
+  tokens: u32,
+  words: u32,
+  sw: f32,
+}
+
+@group(0) @binding(0) var<storage, read> q: array<u32>;
+@group(0) @binding(1) var<storage, read> scales: array<f32>;
+@group(0) @binding(2) var<storage, read_write> x: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let w = gid.x;
+  let t = gid.y;
+  if (w >= params.words || t >= params.tokens) {
+    return;
+  }
+  let word = q[t * params.words + w];
+  let codes = vec4<i32>(i32(word << 24u) >> 24u, i32(word << 16u) >> 24u, i32(word << 8u) >> 24u, i32(word) >> 24u);
+  x[t * params.words + w] = vec4<f32>(codes) / (scales[t] * params.sw);
+}
