@@ -1,0 +1,123 @@
+/**
+ * Picks the kernel variant for an adapter: the reduction (subgroup operations or workgroup memory),
+ * how f16 weights are read, and the workgroup shapes of `tuning.ts`. `selectVariant` decides from
+ * the adapter's features and kind; `probeVariant` also times both reductions on a mat-vec and keeps
+ * the faster. Either way `reason` says why.
+ */
+import type { GpuContext } from '../gpu/context.ts';
+import { GpuError } from '../gpu/errors.ts';
+import { GPU_TUNING, SOFTWARE_TUNING, type KernelVariant, type Reduction } from './tuning.ts';
+
+export type { KernelVariant, Reduction, F16Read } from './tuning.ts';
+
+/** A variant asks for a feature the device was created without. */
+export class UnsupportedVariantError extends GpuError {
+  override name = 'UnsupportedVariantError';
+}
+
+const chosen = new WeakMap<GpuContext, KernelVariant>();
+
+/** True for CPU implementations of Vulkan (SwiftShader, lavapipe/llvmpipe). */
+export function isSoftwareAdapter(ctx: GpuContext): boolean {
+  const { vendor, architecture, device, description } = ctx.handle.summary;
+  return /swiftshader|llvmpipe|lavapipe/i.test(`${vendor} ${architecture} ${device} ${description}`);
+}
+
+/** Chooses a variant from the adapter's features and kind, without running anything. */
+export function selectVariant(ctx: GpuContext): KernelVariant {
+  const subgroups = ctx.has('subgroups');
+  const reduction: Reduction = subgroups ? 'subgroup' : 'workgroup';
+  const why = subgroups ? 'the subgroups feature is present' : 'the device has no subgroups feature';
+  return variantWith(ctx, reduction, why);
+}
+
+function variantWith(ctx: GpuContext, reduction: Reduction, reductionWhy: string): KernelVariant {
+  const software = isSoftwareAdapter(ctx);
+  const f16 = ctx.has('shader-f16');
+  const reasons = [
+    software ? 'software adapter: fewer, fuller workgroups' : 'GPU adapter: small workgroups',
+    `${reduction} reductions (${reductionWhy})`,
+    f16 ? 'f16 weights read as f16 (shader-f16 present)' : 'f16 weights unpacked from u32 (no shader-f16)',
+  ];
+  return {
+    reduction,
+    f16Read: f16 ? 'shader-f16' : 'unpack',
+    ...(software ? SOFTWARE_TUNING : GPU_TUNING),
+    reason: reasons.join('; '),
+  };
+}
+
+/** The variant the wrappers use for `ctx`: the probed one if `probeVariant` ran, else `selectVariant`'s. */
+export function kernelVariant(ctx: GpuContext): KernelVariant {
+  let variant = chosen.get(ctx);
+  if (!variant) {
+    variant = selectVariant(ctx);
+    chosen.set(ctx, variant);
+  }
+  return variant;
+}
+
+/** Makes `variant` the one the wrappers use for `ctx` from now on (dispatches built earlier keep theirs). */
+export function useVariant(ctx: GpuContext, variant: KernelVariant): void {
+  checkVariant(ctx, variant);
+  chosen.set(ctx, variant);
+}
+
+/** Throws when `variant` needs a feature `ctx` lacks. */
+export function checkVariant(ctx: GpuContext, variant: KernelVariant): void {
+  if (variant.reduction === 'subgroup' && !ctx.has('subgroups')) {
+    throw new UnsupportedVariantError('The subgroup reduction needs the "subgroups" feature, which this device lacks. Use reduction "workgroup".');
+  }
+  if (variant.f16Read === 'shader-f16' && !ctx.has('shader-f16')) {
+    throw new UnsupportedVariantError('Reading f16 weights as f16 needs the "shader-f16" feature, which this device lacks. Use f16Read "unpack".');
+  }
+}
+
+/**
+ * WGSL text for the `{{ENABLE}}`, `{{SUBGROUP_BUILTINS}}` and `{{REDUCE}}` placeholders of a kernel
+ * that combines partial sums: with subgroups, `subgroupStatements` reduce inside each subgroup and
+ * `stride` becomes the subgroup size, so one slot in `stride` holds each subgroup's total.
+ * NOTE: this assumes subgroups cover consecutive local invocation indices, which WGSL does not
+ * promise but Vulkan, Metal and D3D12 drivers do for one-dimensional workgroups.
+ */
+export function reductionDefines(reduction: Reduction, subgroupStatements: string, extraEnable = ''): Record<string, string> {
+  if (reduction === 'subgroup') {
+    return {
+      ENABLE: `${extraEnable}\nenable subgroups;`,
+      SUBGROUP_BUILTINS: '@builtin(subgroup_size) sgSize: u32,',
+      REDUCE: `${subgroupStatements}\n    stride = sgSize;`,
+    };
+  }
+  return { ENABLE: extraEnable, SUBGROUP_BUILTINS: '', REDUCE: '' };
+}
+
+/**
+ * Times the mat-vec with each reduction the device offers on a 2048×2048 ternary weight (the
+ * shape of `attn_out`), keeps the faster for `ctx` and returns it with the timings in `reason`.
+ */
+export async function probeVariant(ctx: GpuContext): Promise<KernelVariant> {
+  const base = selectVariant(ctx);
+  if (!ctx.has('subgroups')) {
+    useVariant(ctx, base);
+    return base;
+  }
+  const { ternaryLinear } = await import('./ternary.ts');
+  const { timeDispatches } = await import('../bench/timer.ts');
+  const rows = 2048;
+  const cols = 2048;
+  const q = ctx.createBuffer('probe activations', cols);
+  const scales = ctx.upload('probe scales', new Float32Array([1]));
+  const weight = ctx.createBuffer('probe weight', (rows * cols) / 4);
+  const output = ctx.createBuffer('probe output', rows * 4);
+  const medians: Record<Reduction, number> = { subgroup: 0, workgroup: 0 };
+  for (const reduction of ['subgroup', 'workgroup'] as const) {
+    const dispatch = ternaryLinear(ctx, { q, scales, weight, sw: 1, tokens: 1, inFeatures: cols, outFeatures: rows, output }, { ...base, reduction });
+    medians[reduction] = (await timeDispatches(ctx, [dispatch], { runs: 9 })).medianMs;
+  }
+  for (const buffer of [q, scales, weight, output]) buffer.destroy();
+  const reduction: Reduction = medians.subgroup <= medians.workgroup ? 'subgroup' : 'workgroup';
+  const timings = `faster on a 2048×2048 ternary mat-vec: subgroup ${medians.subgroup.toFixed(3)} ms, workgroup ${medians.workgroup.toFixed(3)} ms`;
+  const variant = variantWith(ctx, reduction, timings);
+  useVariant(ctx, variant);
+  return variant;
+}
