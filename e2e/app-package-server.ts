@@ -3,7 +3,7 @@
  * Range support, and can serve chosen files with one byte flipped, to test checksum errors.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -13,8 +13,10 @@ export interface PackageServer {
   url: string;
   /** File names (relative to the folder) served with one byte flipped. */
   corrupt: Set<string>;
-  /** Paths requested so far, in order. */
-  requests: string[];
+  /** Requests so far, in order: the path and the Range header, if any. */
+  requests: { path: string; range?: string }[];
+  /** When set, file bodies are sent at about this rate, so a test can pause a download midway. */
+  bytesPerSecond: number | null;
   close(): Promise<void>;
 }
 
@@ -26,12 +28,13 @@ const CORS = {
 
 export async function startPackageServer(folder: string): Promise<PackageServer> {
   const corrupt = new Set<string>();
-  const requests: string[] = [];
+  const requests: PackageServer['requests'] = [];
+  const state = { bytesPerSecond: null as number | null };
 
   const server: Server = createServer((request, response) => {
     void (async () => {
       const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname).replace(/^\/+/, '');
-      requests.push(path);
+      requests.push({ path, range: request.headers.range });
       if (request.method === 'OPTIONS') {
         response.writeHead(204, CORS).end();
         return;
@@ -63,15 +66,16 @@ export async function startPackageServer(folder: string): Promise<PackageServer>
       };
       response.writeHead(range ? 206 : 200, headers);
 
-      if (!corrupt.has(path)) {
+      if (!corrupt.has(path) && state.bytesPerSecond === null) {
         createReadStream(file, { start, end }).pipe(response);
         return;
       }
-      // Flip one byte in the middle of the file, so the length is right and the checksum is not.
       const bytes = await readFile(file);
-      const middle = Math.floor(size / 2);
-      bytes[middle] ^= 0xff;
-      response.end(bytes.subarray(start, end + 1));
+      if (corrupt.has(path)) {
+        // Flip one byte in the middle of the file, so the length is right and the checksum is not.
+        bytes[Math.floor(size / 2)] ^= 0xff;
+      }
+      await sendThrottled(response, bytes.subarray(start, end + 1), state.bytesPerSecond);
     })();
   });
 
@@ -81,6 +85,26 @@ export async function startPackageServer(folder: string): Promise<PackageServer>
     url: `http://127.0.0.1:${port}/`,
     corrupt,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    get bytesPerSecond() {
+      return state.bytesPerSecond;
+    },
+    set bytesPerSecond(value) {
+      state.bytesPerSecond = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+}
+
+/** Writes `body` in 64 KiB pieces, waiting between them to keep to `bytesPerSecond`; stops when the client goes away. */
+async function sendThrottled(response: ServerResponse, body: Uint8Array, bytesPerSecond: number | null): Promise<void> {
+  const piece = 64 * 1024;
+  for (let offset = 0; offset < body.length && !response.destroyed; offset += piece) {
+    response.write(body.subarray(offset, offset + piece));
+    if (bytesPerSecond) await new Promise((resolve) => setTimeout(resolve, (piece / bytesPerSecond) * 1000));
+  }
+  response.end();
 }

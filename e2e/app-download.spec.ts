@@ -1,0 +1,55 @@
+/** Getting the model: pause, resume after a reload, stored models and deleting them. */
+import { expect, test } from '@playwright/test';
+import { startPackageServer, type PackageServer } from './app-package-server.ts';
+import { DEMO_PACKAGE, openApp } from './app-helpers.ts';
+
+let server: PackageServer;
+test.beforeAll(async () => {
+  server = await startPackageServer(DEMO_PACKAGE);
+});
+test.afterAll(async () => {
+  await server.close();
+});
+
+test('paused download resumes after reload', async ({ page }) => {
+  // About 1 MB/s per file, so the largest shard (6.4 MB) takes several seconds.
+  server.bytesPerSecond = 1_000_000;
+  await openApp(page);
+  await page.getByLabel('Package URL').fill(server.url);
+  await page.getByRole('button', { name: 'Get model' }).click();
+
+  const bar = page.getByTestId('model-loading').locator('progress');
+  await expect(page.getByTestId('progress-line')).toContainText(/Downloading .* of .* · \d+% · .*\/s · .* left/);
+  // Past 80% the first 4 MiB chunk of the largest shard is stored, so the resume starts after it.
+  await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(80);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+  await expect(page.getByText('incomplete')).toBeVisible();
+
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+  server.bytesPerSecond = null;
+  const before = server.requests.length;
+  await page.getByRole('button', { name: 'Resume' }).click();
+
+  await expect.poll(() => server.requests.slice(before).some((request) => request.range !== undefined)).toBe(true);
+  const resumed = server.requests.slice(before).filter((request) => request.path.endsWith('.safetensors'));
+  for (const request of resumed) {
+    expect(request.range, `${request.path} was fetched from its start again`).toMatch(/^bytes=[1-9]\d*-$/);
+  }
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+});
+
+test('stored model is listed and deleted', async ({ page }) => {
+  await openApp(page);
+  await page.getByLabel('Package URL').fill(server.url);
+  await page.getByRole('button', { name: 'Get model' }).click();
+  await expect(page.getByTestId('model-ready').or(page.getByTestId('model-error'))).toBeVisible();
+
+  const stored = page.getByRole('listitem').filter({ hasText: 'random demo' });
+  await expect(stored).toContainText(/\d+(\.\d)? MB/);
+  await expect(page.getByTestId('storage-line')).toContainText(/Storage: .* used of .* available/);
+
+  await page.getByRole('button', { name: 'Delete random demo' }).click();
+  await expect(page.getByText('No models stored yet.')).toBeVisible();
+});
