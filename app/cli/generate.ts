@@ -1,8 +1,7 @@
 /** `trit generate`: answers one question about an optional photo with a converted package. */
-import { open, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { PackageManifest, TensorSource } from '../checkpoint/manifest.ts';
+import { openPackage } from '../checkpoint/package.node.ts';
 import '../engine/gpu/shaders.node.ts';
 import { GpuContext } from '../engine/gpu/context.ts';
 import { requestNodeDevice } from '../engine/gpu/node.ts';
@@ -41,39 +40,6 @@ function numberOption(name: string, value: string | undefined, fallback: number,
   return n;
 }
 
-/**
- * Opens a package folder on disk.
- * NOTE: a stand-in until the checkpoint module's `openPackage(dirOrUrl)` lands; it reads
- * folders only, not URLs, and does not verify shard hashes.
- */
-export async function openPackageFolder(dir: string): Promise<TensorSource> {
-  if (/^https?:\/\//.test(dir)) throw new UsageError(`--model ${dir}: package URLs are not supported by this build yet; download the package and pass its folder.`);
-  let manifest: PackageManifest;
-  try {
-    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as PackageManifest;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'has no manifest.json' : `has an unreadable manifest.json (${(error as Error).message})`;
-    throw new UsageError(`--model ${dir} ${reason}; pass the folder that \`trit convert\` wrote.`);
-  }
-  return {
-    manifest,
-    async readTensor(name) {
-      const entry = manifest.tensors[name];
-      if (!entry) throw new Error(`The package has no tensor "${name}".`);
-      const file = await open(join(dir, manifest.shards[entry.shard].file), 'r');
-      try {
-        const bytes = new Uint8Array(entry.bytes);
-        const { bytesRead } = await file.read(bytes, 0, entry.bytes, entry.offset);
-        if (bytesRead !== entry.bytes) throw new Error(`Shard ${manifest.shards[entry.shard].file} ends before tensor "${name}"; convert the checkpoint again.`);
-        return bytes;
-      } finally {
-        await file.close();
-      }
-    },
-    readTokenizer: () => readFile(join(dir, manifest.tokenizer.file), 'utf8'),
-  };
-}
-
 export const command: Subcommand = {
   summary: 'answer a question about a photo with a converted package',
   help: HELP,
@@ -100,7 +66,7 @@ export const command: Subcommand = {
     const topP = numberOption('top-p', values['top-p'], 1, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
     const seed = numberOption('seed', values.seed, 0, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'an integer from 0 to 4294967295');
 
-    const source = await openPackageFolder(values.model);
+    const source = await openPackage(values.model);
     const { manifest } = source;
     const template = manifest.chatTemplate;
     let pixels: Float32Array | undefined;

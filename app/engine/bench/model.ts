@@ -11,7 +11,7 @@ import { GpuContext } from '../gpu/context.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { requestNodeDevice } from '../gpu/node.ts';
 import { copyKernel } from '../kernels/copy.ts';
-import { openPackageFolder } from '../../cli/generate.ts';
+import { openPackage } from '../../checkpoint/package.node.ts';
 import { resolveDims } from '../model/config.ts';
 import { loadWeights, type ModelWeights } from '../model/weights.ts';
 
@@ -43,7 +43,7 @@ function bytesPerDecodedToken(weights: ModelWeights): number {
 export async function runModelBench(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: { model: { type: 'string' }, dense: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
   if (!values.model) throw new Error('--model is required: pass the folder that `trit convert` wrote.');
-  const source = await openPackageFolder(values.model);
+  const source = await openPackage(values.model);
   const dims = resolveDims(source.manifest);
   const ctx = new GpuContext(await requestNodeDevice());
   const weights = await loadWeights(ctx, source, dims, { dense: values.dense });

@@ -1,17 +1,15 @@
-/** The package's tokenizer as a `TextCodec`, through `@huggingface/tokenizers`. */
-import { Tokenizer } from '@huggingface/tokenizers';
+/** The package's tokenizer as the `TextCodec` generation uses. */
+import { TextTokenizer } from '../../tokenizer/tokenizer.ts';
 import type { TextCodec } from './generator.ts';
 
 /**
- * Builds the codec from `tokenizer.json` text. No BOS is added; decoding skips special tokens
- * (ids 0 and 1 for OLMo's tokenizer).
- * NOTE: a stand-in until the project's tokenizer module (app/tokenizer) lands; switch to it then.
+ * Builds the codec from `tokenizer.json` text: no BOS is added, and decoding skips the special
+ * tokens (ids 0 and 1 for OLMo's tokenizer).
  */
-export function createCodec(tokenizerJson: string): TextCodec {
-  const json = JSON.parse(tokenizerJson) as object;
-  const tokenizer = new Tokenizer(json, {});
+export function createCodec(tokenizerJson: string, source = 'tokenizer.json'): TextCodec {
+  const tokenizer = TextTokenizer.fromJson(tokenizerJson, source);
   return {
-    encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
-    decode: (ids) => tokenizer.decode(ids.slice(), { skip_special_tokens: true }),
+    encode: (text) => tokenizer.encode(text),
+    decode: (ids) => tokenizer.decode(ids),
   };
 }
