@@ -1,7 +1,7 @@
 /** Getting the model: pause, resume after a reload, stored models and deleting them. */
 import { expect, test } from '@playwright/test';
 import { startPackageServer, type PackageServer } from './app-package-server.ts';
-import { DEMO_PACKAGE, openApp } from './app-helpers.ts';
+import { DEMO_PACKAGE, openApp, screenshot } from './app-helpers.ts';
 
 let server: PackageServer;
 test.beforeAll(async () => {
@@ -20,6 +20,7 @@ test('paused download resumes after reload', async ({ page }) => {
 
   const bar = page.getByTestId('model-loading').locator('progress');
   await expect(page.getByTestId('progress-line')).toContainText(/Downloading .* of .* · \d+% · .*\/s · .* left/);
+  await screenshot(page, 'loading');
   // Past 80% the first 4 MiB chunk of the largest shard is stored, so the resume starts after it.
   await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(80);
   await page.getByRole('button', { name: 'Pause' }).click();

@@ -46,7 +46,10 @@ export function App() {
 
       {fatal && (
         <p className="banner error" role="alert">
-          {fatal}
+          {fatal}{' '}
+          <button type="button" className="link" onClick={() => useApp.getState().dismissFatal()}>
+            Dismiss
+          </button>
         </p>
       )}
 

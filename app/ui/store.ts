@@ -83,6 +83,7 @@ export interface AppState {
   setSettings(settings: Partial<GenerationSettings>): void;
   resetSettings(): void;
   setOnline(online: boolean): void;
+  dismissFatal(): void;
 }
 
 /** The model last loaded or being downloaded, remembered across reloads. */
@@ -165,7 +166,8 @@ export const useApp = create<AppState>()((set, get) => {
         set({ model: { status: 'paused', label, progress: model.status === 'loading' ? model.progress : undefined } });
       } else {
         const { name, randomWeights, gpuBytes, cacheKey } = result;
-        set({ model: { status: 'ready', name, randomWeights, gpuBytes } });
+        // The worker dropped the old model and its conversation state, so the page drops the messages too.
+        set({ model: { status: 'ready', name, randomWeights, gpuBytes }, messages: [] });
         if (source.kind !== 'files' || cacheKey) {
           const remembered: LastModel = { source: cacheKey ? { kind: 'cached', key: cacheKey } : (source as LastModel['source']), cacheKey, complete: true };
           writeJson(STORAGE_KEYS.lastModel, remembered);
@@ -400,6 +402,10 @@ export const useApp = create<AppState>()((set, get) => {
 
     setOnline(online) {
       set({ online });
+    },
+
+    dismissFatal() {
+      set({ fatal: null });
     },
   };
 });

@@ -41,13 +41,16 @@ export function Composer() {
           if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
             event.preventDefault();
             submit();
+          } else if (event.key === 'Escape' && generating) {
+            event.preventDefault();
+            actions.stop();
           }
         }}
         disabled={!ready}
       />
       <div className="row composer-actions">
         {generating ? (
-          <button type="button" className="stop" onClick={actions.stop}>
+          <button type="button" className="stop" onClick={actions.stop} title="Stop the answer (Esc)">
             Stop
           </button>
         ) : (
