@@ -1,0 +1,89 @@
+/**
+ * The kernels' TS wrappers and WGSL run on Chromium's WebGPU, in the page and in a module
+ * worker, and agree with the CPU references. The spec serves the harness page
+ * (`e2e/harness/kernel.html`) from its own Vite dev server on 127.0.0.1.
+ */
+import { join } from 'node:path';
+
+import { expect, test } from '@playwright/test';
+import { createServer, type ViteDevServer } from 'vite';
+
+import { geluReference } from '../app/engine/reference/activation.ts';
+import { layerNormReference } from '../app/engine/reference/norm.ts';
+import { argmaxReference } from '../app/engine/reference/sample.ts';
+import type { KernelError, KernelRequest, KernelResult } from './harness/kernel-common.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+let server: ViteDevServer;
+let origin: string;
+
+test.beforeAll(async () => {
+  server = await createServer({
+    root: ROOT,
+    configFile: false,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    optimizeDeps: { entries: ['e2e/harness/kernel.html'] },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('The Vite dev server has no TCP address.');
+  origin = `http://127.0.0.1:${address.port}`;
+});
+
+test.afterAll(async () => {
+  await server?.close();
+});
+
+/** Deterministic values in [lo, hi) (a linear congruential sequence), so failures reproduce. */
+function values(n: number, seed: number, lo: number, hi: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return Math.fround(lo + ((hi - lo) * state) / 2 ** 32);
+  });
+}
+
+function request(): KernelRequest {
+  const rows = 3;
+  const cols = 300;
+  const logits = values(1000 + 24, 3, -10, 10);
+  logits[777] = 50;
+  logits[123] = 50; // tie: the lower id wins
+  logits.fill(1e30, 1000); // past the vocabulary
+  const gelu = values(513, 4, -8, 8);
+  gelu.push(0, Math.SQRT2, -Math.SQRT2, 12, -12);
+  return {
+    norm: { x: values(rows * cols, 1, -3, 5), weight: values(cols, 2, 0.5, 2), bias: values(cols, 5, -1, 1), rows, cols },
+    gelu,
+    sample: { logits, vocab: 1000 },
+  };
+}
+
+function expectClose(actual: number[], expected: ArrayLike<number>, atol: number, rtol: number, what: string): void {
+  expect(actual.length, `${what} length`).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const tol = atol + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`${what}[${i}] = ${actual[i]}, expected ${expected[i]} (tolerance ${tol})`);
+  }
+}
+
+for (const where of ['runInPage', 'runInWorker'] as const) {
+  test(`kernels match the CPU references (${where})`, async ({ page }) => {
+    await page.goto(`${origin}/e2e/harness/kernel.html`);
+    await page.waitForFunction(() => 'kernelHarness' in window);
+    const input = request();
+    const output: KernelResult | KernelError = await page.evaluate(([method, req]) => window.kernelHarness[method](req), [where, input] as const);
+    if ('error' in output) throw new Error(`Kernels failed in the browser: ${output.error.name}: ${output.error.message}`);
+    test.info().annotations.push({ type: 'adapter', description: `${output.adapter}; argmax ${output.argmaxVariant}` });
+
+    expect(output.inWorker).toBe(where === 'runInWorker');
+    const { norm, gelu, sample } = input;
+    expectClose(output.norm, layerNormReference(norm.x, norm.rows, norm.cols, { weight: norm.weight, bias: norm.bias }), 2e-5, 1e-5, 'layernorm');
+    const geluExpected = geluReference(gelu);
+    expectClose(output.gelu, geluExpected, 1.5e-7 * 12, 1e-6, 'gelu');
+    expect(output.token).toBe(argmaxReference(sample.logits, sample.vocab));
+    expect(output.token).toBe(123);
+  });
+}
