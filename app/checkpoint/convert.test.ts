@@ -261,6 +261,38 @@ describe('convert errors', () => {
     expect(await readdir(parent)).toEqual([]);
   });
 
+  const badConfigs: [Record<string, unknown>, RegExp][] = [
+    [{ mm_projector_type: 'identity' }, /mm_projector_type is "identity", which Trit does not implement/],
+    [{ image_aspect_ratio: 'anyres' }, /image_aspect_ratio is "anyres", which Trit does not implement/],
+    [{ activation_type: 'gelu' }, /activation_type is "gelu", which Trit does not implement/],
+    [{ attention_layer_norm: true }, /attention_layer_norm is true, which Trit does not implement/],
+    [{ n_kv_heads: 1 }, /n_kv_heads is 1, which Trit does not implement/],
+    [{ mm_vision_select_layer: -5 }, /mm_vision_select_layer -5 selects no encoder layer of the 3/],
+    [{ n_layers: 3 }, /n_layers is 3, but the checkpoint's 2 transformer\.blocks gives 2/],
+    [{ mlp_ratio: 8 }, /mlp_ratio is 8, but tensor "model\.transformer\.blocks\.0\.ff_proj\.weight" of shape \[128, 32\] gives 4/],
+    [{ mm_hidden_size: 1024 }, /mm_hidden_size is 1024, but the projector input width gives 32/],
+    [{ n_heads: 3 }, /n_heads 3 does not divide d_model 32/],
+  ];
+  for (const [change, message] of badConfigs) {
+    it(`rejects config ${JSON.stringify(change)}`, async () => {
+      const config = { ...JSON.parse(await readFile(join(tiny, 'config.json'), 'utf8')), ...change };
+      expect(() => resolveLayout(source.tensors.values(), config)).toThrow(ModelConfigError);
+      expect(() => resolveLayout(source.tensors.values(), config)).toThrow(message);
+    });
+  }
+
+  it('applies block norm weights when present', () => {
+    const tensors = [...source.tensors.values()];
+    const norm = (name: string) => ({ name: `model.transformer.${name}`, dtype: 'bf16' as const, shape: [32], readBytes: async () => new Uint8Array(64) });
+    const withNorms = [...tensors, norm('blocks.0.attn_norm.weight'), norm('blocks.0.ff_norm.weight'), norm('blocks.1.attn_norm.weight'), norm('blocks.1.ff_norm.weight'), norm('ln_f.weight')];
+    const layout = resolveLayout(withNorms, null);
+    expect(layout.config.llm.layerNormWithAffine).toBe(true);
+    expect(layout.tensors.map((t) => t.name)).toContain('transformer.ln_f.weight');
+    expect(layout.tensors.find((t) => t.name === 'transformer.blocks.1.ff_norm.weight')?.storage).toBe('f32');
+    expect(() => resolveLayout(withNorms.slice(0, -1), null)).toThrow(/lacks 1 tensor the model needs: transformer\.ln_f\.weight/);
+    expect(() => resolveLayout(withNorms, { layer_norm_with_affine: false })).toThrow(/layer_norm_with_affine is false, but the checkpoint has block norm weights/);
+  });
+
   it('warns once about unexpected tensors', async () => {
     const extra = { name: 'model.extra_head.weight', dtype: 'bf16' as const, shape: [2], readBytes: async () => new Uint8Array(4) };
     const layout = resolveLayout([...source.tensors.values(), extra], null);

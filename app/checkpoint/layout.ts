@@ -153,9 +153,9 @@ export function resolveLayout(tensors: Iterable<CheckpointTensor>, configJson: u
     }
     return n;
   };
-  const expectShape = (tensor: CheckpointTensor | undefined, shape: number[], why: string) => {
+  const expectShape = (tensor: CheckpointTensor | undefined, shape: number[], reason: string) => {
     if (tensor && (tensor.shape.length !== shape.length || tensor.shape.some((n, i) => n !== shape[i]))) {
-      throw new ModelConfigError(`${shapeText(tensor)} should be [${shape.join(', ')}] (${why}); the checkpoint is inconsistent or not LLaVaOLMoBitnet1B.`);
+      throw new ModelConfigError(`${shapeText(tensor)} should be [${shape.join(', ')}] (${reason}); the checkpoint is inconsistent or not LLaVaOLMoBitnet1B.`);
     }
   };
 
@@ -169,7 +169,15 @@ export function resolveLayout(tensors: Iterable<CheckpointTensor>, configJson: u
   config.choice('alibi', [false], false);
   config.choice('multi_query_attention', [false, null], false);
   config.choice('scale_logits', [false], false);
-  const layerNormWithAffine = config.choice('layer_norm_with_affine', [false, true], false);
+  // Block norm weights are applied when the checkpoint has them. OLMo-1B is saved without them,
+  // so the config key is optional; when present it must agree with the tensors.
+  const normWeightNames = [...byName.keys()].filter((name) => /^transformer\.(blocks\.\d+\.(attn_norm|ff_norm)|ln_f)\.weight$/.test(name));
+  const layerNormWithAffine = config.choice('layer_norm_with_affine', [false, true], normWeightNames.length > 0);
+  if (!layerNormWithAffine && normWeightNames.length > 0) {
+    throw new ModelConfigError(
+      `config.json: layer_norm_with_affine is false, but the checkpoint has block norm weights (${byName.get(normWeightNames[0])!.name}); the config and the checkpoint disagree.`,
+    );
+  }
   const weightTying = config.choice('weight_tying', [true, false], true);
   const clipQkv = config.optionalNumber('clip_qkv');
 
@@ -224,7 +232,9 @@ export function resolveLayout(tensors: Iterable<CheckpointTensor>, configJson: u
   for (const name of byName.keys()) {
     if (/^transformer\.(blocks\.\d+\.(attn_norm|ff_norm)|ln_f)\.bias$/.test(name)) {
       if (!layerNormWithAffine || layerNormType !== 'default') {
-        throw new ModelConfigError(`The checkpoint has "${byName.get(name)!.name}", but config.json sets layer_norm_with_affine false or layer_norm_type "rms"; the config and the checkpoint disagree.`);
+        throw new ModelConfigError(
+          `The checkpoint has "${byName.get(name)!.name}", but config.json sets layer_norm_with_affine false or layer_norm_type "rms", which have no norm bias; the config and the checkpoint disagree.`,
+        );
       }
       plan(lmTensors, name, byName.get(name));
       required.push(name);

@@ -30,7 +30,7 @@ interface HeaderEntry {
 }
 
 export async function openSafetensors(source: ByteSource): Promise<Checkpoint> {
-  const bad = (why: string) => new CheckpointFormatError(`${source.name} is not a valid safetensors file: ${why}. Download it again.`);
+  const bad = (reason: string) => new CheckpointFormatError(`${source.name} is not a valid safetensors file: ${reason}. Download it again.`);
   if (source.size < 8) throw bad(`only ${source.size} bytes`);
   const lengthBytes = await source.read(0, 8);
   const headerLength = Number(new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true));

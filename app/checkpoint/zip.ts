@@ -41,8 +41,8 @@ export class ZipArchive {
 
   /** Reads the central directory; fails with `CheckpointFormatError` when `source` is not a zip archive. */
   static async open(source: ByteSource): Promise<ZipArchive> {
-    const notZip = (why: string) =>
-      new CheckpointFormatError(`${source.name} is not a readable zip archive (${why}). The file may be truncated or damaged: download it again.`);
+    const notZip = (reason: string) =>
+      new CheckpointFormatError(`${source.name} is not a readable zip archive (${reason}). The file may be truncated or damaged: download it again.`);
     if (source.size < EOCD_SIZE) throw notZip(`only ${source.size} bytes`);
 
     // The end-of-central-directory record sits in the last 22 bytes plus an optional comment.
