@@ -1,7 +1,9 @@
 /** Getting the model: pause, resume after a reload, stored models and deleting them. */
 import { expect, test } from '@playwright/test';
 import { startPackageServer, type PackageServer } from './app-package-server.ts';
-import { DEMO_PACKAGE, openApp, screenshot } from './app-helpers.ts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_PACKAGE, dropFiles, openApp, screenshot } from './app-helpers.ts';
 
 let server: PackageServer;
 test.beforeAll(async () => {
@@ -53,4 +55,16 @@ test('stored model is listed and deleted', async ({ page }) => {
 
   await page.getByRole('button', { name: 'Delete random demo' }).click();
   await expect(page.getByText('No models stored yet.')).toBeVisible();
+});
+
+test('dropped package files load', async ({ page }) => {
+  await openApp(page);
+  const files = readdirSync(DEMO_PACKAGE).map((name) => ({ path: join(DEMO_PACKAGE, name), type: '' }));
+  await dropFiles(page, files);
+
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+  await expect(page.getByTestId('model-ready')).toContainText('random demo');
+  await expect(page.getByRole('listitem').filter({ hasText: 'random demo' })).toBeVisible();
+  // Model files never become the photo.
+  await expect(page.getByTestId('photo-thumb')).toHaveCount(0);
 });

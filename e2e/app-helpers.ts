@@ -31,18 +31,25 @@ export async function loadModel(page: Page, url: string): Promise<void> {
  * window-wide drop overlay showed while dragging.
  */
 export async function dropFile(page: Page, path: string, type: string, name = basename(path)): Promise<void> {
-  const base64 = readFileSync(path).toString('base64');
+  await dropFiles(page, [{ path, type, name }]);
+}
+
+/** Drops several files at once, as `dropFile` does. */
+export async function dropFiles(page: Page, files: { path: string; type: string; name?: string }[]): Promise<void> {
+  const encoded = files.map(({ path, type, name }) => ({ base64: readFileSync(path).toString('base64'), type, name: name ?? basename(path) }));
   await page.evaluate(
-    ({ base64, name, type }) => {
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    (encoded) => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], name, { type }));
+      for (const { base64, name, type } of encoded) {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], name, { type }));
+      }
       (window as unknown as { __drop: DataTransfer }).__drop = transfer;
       const target = document.elementFromPoint(innerWidth / 2, innerHeight / 2) ?? document.body;
       target.dispatchEvent(new DragEvent('dragenter', { dataTransfer: transfer, bubbles: true, cancelable: true }));
       target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     },
-    { base64, name, type },
+    encoded,
   );
   await expect(page.getByTestId('drop-overlay')).toBeVisible();
   await page.evaluate(() => {
