@@ -30,7 +30,11 @@ async function findCheckpointFile(folder: string): Promise<string> {
 }
 
 export async function openCheckpointPath(path: string): Promise<OpenedCheckpoint> {
-  const file = (await stat(path)).isDirectory() ? await findCheckpointFile(path) : path;
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new CheckpointFormatError(`${path} not found; pass a checkpoint file or the folder that contains it.`);
+    throw error;
+  });
+  const file = info.isDirectory() ? await findCheckpointFile(path) : path;
   const folder = dirname(file);
   const source = await FileByteSource.open(file);
   let checkpoint: Checkpoint;

@@ -300,6 +300,10 @@ describe('convert errors', () => {
     expect(layout.skipped.some((s) => s.startsWith('model.lm_head.weight'))).toBe(true);
   });
 
+  it('rejects a checkpoint path that does not exist', async () => {
+    await expectFailure(join(work, 'no-such-checkpoint'), /no-such-checkpoint not found; pass a checkpoint file or the folder/);
+  });
+
   it('refuses to write into a folder that has files', async () => {
     await expect(convertPath(tiny, packageDir)).rejects.toThrow(/already exists and is not empty/);
   });

@@ -57,11 +57,26 @@ export interface ConvertPathOptions {
 /** Converts the checkpoint at `checkpointPath` into a package folder `outDir`. */
 export async function convertPath(checkpointPath: string, outDir: string, options: ConvertPathOptions = {}): Promise<PackageManifest> {
   await checkOutputFree(outDir);
-  const tokenizer = new Uint8Array(await readFile(options.tokenizer ?? DEFAULT_TOKENIZER));
+  const tokenizerPath = options.tokenizer ?? DEFAULT_TOKENIZER;
+  const tokenizer = new Uint8Array(
+    await readFile(tokenizerPath).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`Cannot read the tokenizer ${tokenizerPath} (${error.code ?? error.message}); pass --tokenizer <tokenizer.json>.`);
+    }),
+  );
   const opened = await openCheckpointPath(checkpointPath);
   try {
     let config = opened.config;
-    if (options.config) config = JSON.parse(await readFile(options.config, 'utf8'));
+    if (options.config) {
+      const configPath = options.config;
+      const text = await readFile(configPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`Cannot read --config ${configPath} (${error.code ?? error.message}).`);
+      });
+      try {
+        config = JSON.parse(text);
+      } catch (error) {
+        throw new Error(`--config ${configPath} is not valid JSON: ${(error as Error).message}`);
+      }
+    }
     if (config === null) options.onWarning?.(`No config.json beside ${opened.path}; the published model's settings are assumed.`);
     const sink = await DirectorySink.create(outDir);
     return await convertCheckpoint(opened.checkpoint, config, sink, {
