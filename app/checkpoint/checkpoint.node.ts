@@ -24,7 +24,7 @@ async function findCheckpointFile(folder: string): Promise<string> {
   const candidates = names.filter((name) => name.endsWith('.safetensors') || name.endsWith('.bin') || name.endsWith('.pt') || name.endsWith('.pth'));
   if (candidates.length === 1) return join(folder, candidates[0]);
   throw new CheckpointFormatError(
-    `${folder} holds ${candidates.length === 0 ? 'no checkpoint file' : `several checkpoint files (${candidates.join(', ')})`}; ` +
+    `${folder} contains ${candidates.length === 0 ? 'no checkpoint file' : `several checkpoint files (${candidates.join(', ')})`}; ` +
       `pass the file itself, or a folder with one of ${CHECKPOINT_FILES.join(', ')}.`,
   );
 }

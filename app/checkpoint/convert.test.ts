@@ -293,7 +293,7 @@ describe('convert errors', () => {
     expect(() => resolveLayout(withNorms, { layer_norm_with_affine: false })).toThrow(/layer_norm_with_affine is false, but the checkpoint has block norm weights/);
   });
 
-  it('warns once about unexpected tensors', async () => {
+  it('lists unexpected and skipped tensors', async () => {
     const extra = { name: 'model.extra_head.weight', dtype: 'bf16' as const, shape: [2], readBytes: async () => new Uint8Array(4) };
     const layout = resolveLayout([...source.tensors.values(), extra], null);
     expect(layout.unexpected).toEqual(['model.extra_head.weight']);
@@ -304,7 +304,7 @@ describe('convert errors', () => {
     await expectFailure(join(work, 'no-such-checkpoint'), /no-such-checkpoint not found; pass a checkpoint file or the folder/);
   });
 
-  it('refuses to write into a folder that has files', async () => {
+  it('rejects a non-empty output folder', async () => {
     await expect(convertPath(tiny, packageDir)).rejects.toThrow(/already exists and is not empty/);
   });
 });
