@@ -175,6 +175,12 @@ describe('convert', () => {
     }
   });
 
+  it('converts a sharded safetensors set identically', async () => {
+    const other = await convertPath(join(fixtures, 'tiny-safetensors', 'model.safetensors.index.json'), join(work, 'from-safetensors'), { shardBytes: SHARD_BYTES, name: 'tiny test' });
+    expect(other.tensors).toEqual(manifest.tensors);
+    expect(other.shards).toEqual(manifest.shards);
+  });
+
   it('rejects a folder without a manifest', async () => {
     await expect(openPackage(fixtures)).rejects.toThrow(/has no manifest\.json, so it is not a Trit package/);
   });
