@@ -103,7 +103,7 @@ export function ModelPanel() {
 
       {(model.status === 'loading' || model.status === 'paused') && (
         <div className="loading" data-testid="model-loading">
-          <p className="muted small">{model.label}</p>
+          <p className="muted small">From {model.label}</p>
           <ProgressBar progress={model.progress} paused={model.status === 'paused'} />
           {model.status === 'loading' ? (
             <button type="button" onClick={actions.pauseDownload} disabled={model.pausing}>
