@@ -81,12 +81,13 @@ fn main(
   }
   workgroupBarrier();
 
-  if (lid < ROWS && row0 + lid < params.rows) {
+  // Thread t writes rows t, t + WG, ... of the block (ROWS may exceed WG).
+  for (var r = lid; r < ROWS && row0 + r < params.rows; r += WG) {
     var total = 0.0;
     for (var k = 0u; k < WG; k += stride) {
-      total += parts[lid * WG + k];
+      total += parts[r * WG + k];
     }
-    let column = params.rowOffset + row0 + lid;
+    let column = params.rowOffset + row0 + r;
     if (HAS_BIAS) {
       total += bias[column];
     }

@@ -82,12 +82,13 @@ fn main(
   }
   workgroupBarrier();
 
-  if (lid < ROWS && row0 + lid < params.outFeatures) {
+  // Thread t writes rows t, t + WG, ... of the block (ROWS may exceed WG).
+  for (var r = lid; r < ROWS && row0 + r < params.outFeatures; r += WG) {
     var total = 0;
     for (var k = 0u; k < WG; k += stride) {
-      total += parts[lid * WG + k];
+      total += parts[r * WG + k];
     }
-    let row = row0 + lid;
+    let row = row0 + r;
     var out = f32(total) / (scales[0] * params.sw);
     if (ACCUMULATE) {
       out += y[row];
