@@ -1,11 +1,109 @@
+import { parseArgs } from 'node:util';
 import type { Subcommand } from './main.ts';
 
-// TODO: placeholder until this command is built.
+const help = `Usage:
+  trit bench --kernels [--json] [--runs N] [--reduction subgroup|workgroup] [--probe]
+                       [--max-binding MiB] [--wall-time]
+  trit bench --model <package> [--dense] [--json]
+
+Measures speed on this machine's WebGPU adapter (Dawn under Node).
+
+--kernels             Time the mat-vec of each of the model's shapes (rows×cols = out×in:
+                      6144×2048, 2048×2048, 16384×2048, 2048×8192, 50304×2048) with the
+                      ternary kernel and the dense f16 and f32 kernels, and the copy kernel's
+                      bandwidth; print each kernel's GB/s, its fraction of copy bandwidth and
+                      the ternary speed-ups.
+--model <package>     Load a converted package and report its GPU bytes and decode timings.
+--dense               With --model: also load the dense (unquantized) variant for comparison.
+--json                Print one JSON object instead of tables. For --kernels:
+                      {adapter, copyGBps, results: [{kernel, rows, cols, medianMs, GBps}]}.
+--runs N              Timed runs a kernel; the median is reported (default 15).
+--reduction KIND      Force subgroup or workgroup-memory reductions instead of the selector's.
+--probe               Time both reductions first and keep the faster (as the selector's probe).
+--max-binding MiB     Cap the storage binding size, e.g. 128 to split large dense weights as
+                      adapters with a 128 MiB limit must.
+--wall-time           Time with wall clock around onSubmittedWorkDone even when the adapter
+                      has timestamp-query.
+-h, --help            Show this help.`;
+
+async function runKernels(values: Record<string, string | boolean | undefined>): Promise<number> {
+  await import('../engine/gpu/shaders.node.ts');
+  const { GpuContext } = await import('../engine/gpu/context.ts');
+  const { describeAdapter } = await import('../engine/gpu/device.ts');
+  const { requestNodeDevice } = await import('../engine/gpu/node.ts');
+  const { kernelVariant, probeVariant, useVariant } = await import('../engine/kernels/select.ts');
+  const { formatKernelReport, runKernelBench } = await import('../engine/bench/kernels.ts');
+
+  const runs = values.runs === undefined ? 15 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer; got "${values.runs}".`);
+  let maxBinding: number | undefined;
+  if (values['max-binding'] !== undefined) {
+    maxBinding = Number(values['max-binding']) * 2 ** 20;
+    if (!Number.isFinite(maxBinding) || maxBinding <= 0) throw new Error(`--max-binding must be a positive number of MiB; got "${values['max-binding']}".`);
+  }
+  const reduction = values.reduction;
+  if (reduction !== undefined && reduction !== 'subgroup' && reduction !== 'workgroup') {
+    throw new Error(`--reduction must be "subgroup" or "workgroup"; got "${reduction}".`);
+  }
+
+  const ctx = new GpuContext(await requestNodeDevice({ maxStorageBufferBindingSize: maxBinding }));
+  const json = values.json === true;
+  let variant = values.probe ? await probeVariant(ctx) : kernelVariant(ctx);
+  if (reduction) {
+    variant = { ...variant, reduction, reason: `${reduction} reductions forced by --reduction` };
+    useVariant(ctx, variant);
+  }
+  const adapter = describeAdapter(ctx.handle.summary);
+  const wallTime = values['wall-time'] === true;
+  if (!json) console.log(`Timing ${runs} runs a kernel on ${adapter}…`);
+  const report = await runKernelBench(ctx, adapter, {
+    variant,
+    runs,
+    wallTime,
+    onResult: json ? undefined : (r) => console.log(`  ${r.kernel} ${r.rows}×${r.cols}: ${r.medianMs.toFixed(3)} ms`),
+  });
+  ctx.device.destroy();
+
+  if (json) {
+    console.log(JSON.stringify({ adapter: report.adapter, copyGBps: report.copyGBps, results: report.results }));
+    return 0;
+  }
+  const notes = [
+    `variant: ${variant.reason}`,
+    report.timingMethod === 'timestamp-query'
+      ? 'timing: GPU timestamp queries, median of each kernel\'s runs'
+      : 'timing: wall clock from submit to onSubmittedWorkDone (no timestamp-query, or --wall-time), which adds submission latency',
+  ];
+  console.log(`\n${formatKernelReport(report, notes)}`);
+  return 0;
+}
+
 export const command: Subcommand = {
-  summary: 'not built yet',
-  help: 'trit bench: not built yet.',
-  async run() {
-    console.error('trit bench is not built yet.');
-    return 1;
+  summary: 'measure kernel and model speed on this adapter',
+  help,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        kernels: { type: 'boolean' },
+        model: { type: 'string' },
+        dense: { type: 'boolean' },
+        json: { type: 'boolean' },
+        runs: { type: 'string' },
+        reduction: { type: 'string' },
+        probe: { type: 'boolean' },
+        'max-binding': { type: 'string' },
+        'wall-time': { type: 'boolean' },
+      },
+    });
+    if (values.kernels && values.model !== undefined) throw new Error('Give either --kernels or --model <package>, not both.');
+    if (values.kernels) return runKernels(values);
+    if (values.model !== undefined) {
+      const { runModelBench } = await import('../engine/bench/model.ts');
+      return runModelBench(args);
+    }
+    console.error(`Missing --kernels or --model <package>.\n\n${help}`);
+    return 2;
   },
 };
