@@ -4,6 +4,8 @@
  * KV cache and the encoded photo carry over between requests of one conversation.
  */
 import type { TensorSource } from '../checkpoint/manifest.ts';
+// The worker runs the model's kernels: register the WGSL sources Vite bundles.
+import '../engine/gpu/shaders.browser.ts';
 import { GpuContext } from '../engine/gpu/context.ts';
 import type { DeviceHandle } from '../engine/gpu/device.ts';
 import { DeviceLostError } from '../engine/gpu/errors.ts';

@@ -1,19 +1,37 @@
 /**
- * `trit bench --model <package> [--dense] [--json]`: loads the package on the GPU and reports its
- * GPU bytes and the bandwidth floor of decoding (bytes read per decoded token ÷ the adapter's
- * measured copy bandwidth).
- * TODO: image encoding, prefill, decode and first-token timings need the GPU forward pass, which
- * waits on the kernels listed in app/engine/model/gpu-runner.ts; until then they print as null.
+ * `trit bench --model <package> [--dense] [--json]`: runs the model on the GPU and reports image
+ * encoding time, prefill and decode speed, time to first token, GPU bytes, and the bandwidth
+ * floor of decoding (weight bytes read per decoded token ÷ the adapter's measured copy bandwidth).
+ *
+ * Times are wall-clock around each request, as a user sees them: submission, the GPU work and the
+ * one token id read back. The prompt is the photo's embeddings plus `--prompt-tokens` text ids;
+ * decoding runs `--decode-tokens` greedy steps and reports the median step.
  */
 import { parseArgs } from 'node:util';
 import '../gpu/shaders.node.ts';
+import { openPackage } from '../../checkpoint/package.node.ts';
 import { GpuContext } from '../gpu/context.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { requestNodeDevice } from '../gpu/node.ts';
 import { copyKernel } from '../kernels/copy.ts';
-import { openPackage } from '../../checkpoint/package.node.ts';
-import { resolveDims } from '../model/config.ts';
-import { loadWeights, type ModelWeights } from '../model/weights.ts';
+import { IMAGE_MARKER_ID } from '../model/config.ts';
+import { createGpuRunner } from '../model/gpu-runner.ts';
+import type { ModelWeights } from '../model/weights.ts';
+
+export const MODEL_BENCH_HELP = `Usage: trit bench --model <package> [--dense] [--json] [options]
+
+Runs the model on the GPU and reports image encoding time, prefill and decode tokens/s, time to
+first token, GPU bytes and the decode bandwidth floor.
+
+Options:
+  --model <dir|URL>      Converted package (the folder \`trit convert\` wrote, or its URL).
+  --dense                Hold the ternary layers as dense f16 matrices of the same values, so
+                         the two runs differ only in weight format.
+  --prompt-tokens <N>    Text tokens after the image in the prompt (default 32).
+  --decode-tokens <N>    Greedy decoding steps timed (default 16).
+  --no-image             Prompt without the image (no image encoding).
+  --json                 Print {adapter, imageEncodeMs, prefillTokensPerS, decodeTokensPerS,
+                         firstTokenMs, gpuBytes, floorDecodeTokensPerS}.`;
 
 /** Median bytes a second of the copy kernel over a `bytes`-sized buffer (read + write counted). */
 async function copyBandwidth(ctx: GpuContext, bytes = 64 * 2 ** 20, runs = 5): Promise<number> {
@@ -30,7 +48,13 @@ async function copyBandwidth(ctx: GpuContext, bytes = 64 * 2 ** 20, runs = 5): P
   }
   src.destroy();
   dst.destroy();
-  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+  return median(rates);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Weight bytes one decoded token reads: every block's linears and the whole embedding (the head). */
@@ -40,34 +64,93 @@ function bytesPerDecodedToken(weights: ModelWeights): number {
   return bytes;
 }
 
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} is "${value}"; expected a positive integer.`);
+  return n;
+}
+
 export async function runModelBench(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { model: { type: 'string' }, dense: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      model: { type: 'string' },
+      dense: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'prompt-tokens': { type: 'string' },
+      'decode-tokens': { type: 'string' },
+      'no-image': { type: 'boolean', default: false },
+    },
+  });
   if (!values.model) throw new Error('--model is required: pass the folder that `trit convert` wrote.');
+  const promptTokens = count('prompt-tokens', values['prompt-tokens'], 32);
+  const decodeTokens = count('decode-tokens', values['decode-tokens'], 16);
+  const withImage = !values['no-image'];
   const source = await openPackage(values.model);
-  const dims = resolveDims(source.manifest);
   const ctx = new GpuContext(await requestNodeDevice());
-  const weights = await loadWeights(ctx, source, dims, { dense: values.dense });
+  const log = (line: string) => {
+    if (!values.json) console.log(line);
+  };
+  const runner = await createGpuRunner(ctx, source, { dense: values.dense, onWarning: (m) => console.error(`trit bench: ${m}`) });
   try {
+    const { dims } = runner;
     const bandwidth = await copyBandwidth(ctx);
-    const perToken = bytesPerDecodedToken(weights);
-    const result = {
-      adapter: describeAdapter(ctx.handle.summary),
-      imageEncodeMs: null,
-      prefillTokensPerS: null,
-      decodeTokensPerS: null,
-      firstTokenMs: null,
-      gpuBytes: weights.gpuBytes,
-      floorDecodeTokensPerS: bandwidth / perToken,
-    };
-    if (values.json) console.log(JSON.stringify(result));
-    else {
-      console.log(`adapter: ${result.adapter}`);
-      console.log(`weights: ${values.dense ? 'dense f16' : 'ternary'}, GPU bytes ${(result.gpuBytes / 2 ** 20).toFixed(1)} MiB, ${(perToken / 2 ** 20).toFixed(1)} MiB read per decoded token`);
-      console.log(`copy bandwidth ${(bandwidth / 1e9).toFixed(2)} GB/s → decode floor ${result.floorDecodeTokensPerS.toFixed(2)} tokens/s`);
-      console.log('image encoding, prefill and decode timings: not measured (the GPU forward pass is not built yet)');
+    const perToken = bytesPerDecodedToken(runner.weights);
+    log(`adapter: ${describeAdapter(ctx.handle.summary)}`);
+    log(`weights: ${values.dense ? 'dense f16' : 'ternary'}; GPU bytes ${(runner.gpuBytes / 2 ** 20).toFixed(1)} MiB (weights ${(runner.weights.gpuBytes / 2 ** 20).toFixed(1)} MiB); ${(perToken / 2 ** 20).toFixed(1)} MiB read per decoded token`);
+
+    // Image encoding: a random photo's worth of normalised pixels.
+    let imageEncodeMs: number | null = null;
+    let image;
+    if (withImage) {
+      const size = dims.vision.imageSize;
+      const pixels = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.37) * 1.5);
+      const start = performance.now();
+      image = await runner.encodeImage(pixels);
+      imageEncodeMs = performance.now() - start;
+      log(`image encoding: ${imageEncodeMs.toFixed(0)} ms (${dims.imageTokens} image tokens)`);
+    }
+
+    // Prefill: the image embeddings and promptTokens text ids, then the first token.
+    const ids = Array.from({ length: promptTokens }, (_, i) => 100 + ((i * 7919) % 40000));
+    const prompt = withImage ? [ids[0], IMAGE_MARKER_ID, ...ids.slice(1)] : ids;
+    const positions = promptTokens + (withImage ? dims.imageTokens : 0);
+    const greedy = { temperature: 0, topP: 1, seed: 0 };
+    const prefillStart = performance.now();
+    let { token } = await runner.step(prompt, image, greedy, 0);
+    const prefillMs = performance.now() - prefillStart;
+    const firstTokenMs = (imageEncodeMs ?? 0) + prefillMs;
+    log(`prefill: ${positions} positions in ${prefillMs.toFixed(0)} ms → ${((positions * 1000) / prefillMs).toFixed(1)} tokens/s; first token after ${firstTokenMs.toFixed(0)} ms`);
+
+    const stepsMs: number[] = [];
+    for (let i = 1; i <= decodeTokens && runner.length < dims.llm.maxSequenceLength; i++) {
+      const start = performance.now();
+      ({ token } = await runner.step([token], image, greedy, i));
+      stepsMs.push(performance.now() - start);
+    }
+    const decodeTokensPerS = 1000 / median(stepsMs);
+    const floor = bandwidth / perToken;
+    log(`decode: median ${median(stepsMs).toFixed(1)} ms a token over ${stepsMs.length} steps → ${decodeTokensPerS.toFixed(2)} tokens/s`);
+    log(`copy bandwidth ${(bandwidth / 1e9).toFixed(2)} GB/s → decode floor ${floor.toFixed(2)} tokens/s`);
+    image?.release();
+
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          adapter: describeAdapter(ctx.handle.summary),
+          imageEncodeMs,
+          prefillTokensPerS: (positions * 1000) / prefillMs,
+          decodeTokensPerS,
+          firstTokenMs,
+          gpuBytes: runner.gpuBytes,
+          floorDecodeTokensPerS: floor,
+        }),
+      );
     }
     return 0;
   } finally {
-    weights.destroy();
+    runner.destroy();
   }
 }

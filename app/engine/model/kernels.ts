@@ -108,7 +108,10 @@ export interface AttentionArgs {
   causal: boolean;
 }
 
-/** Softmax attention, one workgroup a (head, query) (shaders/model_attention.wgsl). */
+/**
+ * Softmax attention: one workgroup a head for a single query (decoding; shaders/model_attention.wgsl),
+ * one thread a (query, head) for more (prefill, the vision tower; model_attention_rows.wgsl).
+ */
 export function attention(ctx: GpuContext, args: AttentionArgs): Dispatch {
   const { q, k, v, output, step, queries, heads, headDim, maxKeys, causal } = args;
   const kernel = 'attention';
@@ -125,6 +128,18 @@ export function attention(ctx: GpuContext, args: AttentionArgs): Dispatch {
   const width = heads * headDim;
   requireSize(kernel, 'q', q, queries * width * 4);
   requireSize(kernel, 'output', output, queries * width * 4);
+  if (queries > 1) {
+    // Many queries: one thread a (query, head) with a running softmax, no barriers.
+    const workgroups = gridFor(queries * heads, 64);
+    const pipeline = ctx.pipeline('model_attention_rows', { constants: { CAUSAL: causal ? 1 : 0 }, defines: { HD: String(headDim) } });
+    const params = ctx.uniform(`${kernel} params`, [queries, heads, 1 / Math.sqrt(headDim), workgroups[0]], ['u32', 'u32', 'f32', 'u32']);
+    return {
+      label: `${causal ? 'causal ' : ''}attention ${queries}×${heads}×${headDim}`,
+      pipeline,
+      bindGroups: [ctx.bindGroup(kernel, pipeline, [q, k, v, output, step, params])],
+      workgroups,
+    };
+  }
   const pipeline = ctx.pipeline('model_attention', { constants: { CAUSAL: causal ? 1 : 0 }, defines: { MAX_KEYS: String(keySlots) } });
   const params = ctx.uniform(`${kernel} params`, [queries, width, headDim, 1 / Math.sqrt(headDim)], ['u32', 'u32', 'u32', 'f32']);
   return {
