@@ -5,14 +5,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { testContext } from '../../test/gpu.ts';
-import { argmax, ReferenceCache, ReferenceModel } from '../reference/model.ts';
+import { argmax, ReferenceCache, ReferenceModel, type ReferenceTrace } from '../reference/model.ts';
 import { IMAGE_MARKER_ID } from './config.ts';
 import { ContextOverflowError } from './errors.ts';
+import { Generator, type TextCodec } from './generator.ts';
 import { createGpuRunner, type GpuRunner } from './gpu-runner.ts';
 import type { SamplingSettings } from './runner.ts';
 import { buildTestPackage, testPixels, TINY_SHAPE } from './test-package.ts';
 
 const greedy: SamplingSettings = { temperature: 0, topP: 1, seed: 0 };
+
+/** Id i ↦ one character (ids 0 and 1 are special and decode to nothing). */
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz .?';
+const codec: TextCodec = {
+  encode: (text) => Array.from(text, (c) => 2 + ALPHABET.indexOf(c)),
+  decode: (ids) => ids.filter((id) => id > 1).map((id) => ALPHABET[(id - 2) % ALPHABET.length]).join(''),
+};
 
 function std(values: Float32Array): number {
   let mean = 0;
@@ -135,5 +143,50 @@ describe('GPU runner', () => {
     const ids = Array.from({ length: TINY_SHAPE.maxSequenceLength + 1 }, (_, i) => 2 + (i % 50));
     await expect(runner.step(ids, undefined, greedy, 0)).rejects.toBeInstanceOf(ContextOverflowError);
     expect(runner.length).toBe(0);
+  });
+  it('runs each block as the reference does on the reference\'s own input', async () => {
+    const ids = [9, 10, 11, 12, 13];
+    const trace: ReferenceTrace = { blockInputs: [] };
+    model.forward(model.embed(ids), new ReferenceCache(model.dims), trace);
+    for (let block = 0; block < model.dims.llm.nLayers; block++) {
+      const input = trace.blockInputs[block];
+      const expected = model.block(block, input, new ReferenceCache(model.dims));
+      const gpu = await runner.blockOutput(block, input);
+      expect(maxDiff(gpu, expected), `block ${block}`).toBeLessThan(1e-4 * std(expected));
+    }
+    runner.truncate(0);
+  });
+
+  it('gives the same logits with the ternary layers held as dense f16', async () => {
+    const dense = await createGpuRunner(ctx, source, { dense: true, prefillChunk: 8 });
+    try {
+      runner.truncate(0);
+      const prompt = [40, 41, 42, 43, 44, 45, 46, 47, 48, 49];
+      const a = await runner.step(prompt, undefined, greedy, 0, true);
+      const b = await dense.step(prompt, undefined, greedy, 0, true);
+      expect(maxDiff(a.logits!, b.logits!)).toBeLessThan(LOGIT_TOL * std(a.logits!));
+      expect(b.token).toBe(a.token);
+    } finally {
+      dense.destroy();
+    }
+  });
+
+  it('stops at an abort and then generates as a fresh conversation would', async () => {
+    const options = { sampling: greedy, maxNewTokens: 12, stopText: '</s>' };
+    const fresh = await new Generator(runner, codec).generate(codec.encode('abc'), options);
+    expect(fresh.tokens.length).toBeGreaterThan(1);
+
+    const generator = new Generator(runner, codec);
+    const controller = new AbortController();
+    const aborted = await generator.generate(codec.encode('hello there'), {
+      ...options,
+      signal: controller.signal,
+      onText: () => controller.abort(),
+    });
+    expect(aborted.stopReason).toBe('aborted');
+    expect(aborted.tokens.length).toBeLessThan(12);
+    generator.reset();
+    const again = await generator.generate(codec.encode('abc'), options);
+    expect(again.tokens).toEqual(fresh.tokens);
   });
 });

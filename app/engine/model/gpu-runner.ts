@@ -24,8 +24,9 @@
  *     (last row copied out)  31 ln_f  32 tied head, one dense mat-vec per embedding chunk
  *     33 sampling (greedy, or temperature + top-p with the seed) → one u32, copied to a mapped buffer
  *
- * With `dense: true` each ternary product becomes quantize → dequantize (xq / (sx·sw)) → a dense
- * f16 product with the {-1, 0, +1} weights (→ a residual add), for the weight-format benchmark.
+ * With `dense: true` each ternary product becomes quantize → the int8 codes as f32 → a dense f16
+ * product with the {-1, 0, +1} weights (exact in f32) → the rescale by 1 / (sx·sw) (+= residual),
+ * for the weight-format benchmark.
  */
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
@@ -37,7 +38,7 @@ import { ternaryLinear } from '../kernels/ternary.ts';
 import { ropeTable } from '../reference/model.ts';
 import { IMAGE_MARKER_ID, names, resolveDims, type ModelDims } from './config.ts';
 import { ContextOverflowError, ModelConfigError } from './errors.ts';
-import { activation, addInto, attention, dequantize, gatherEmbedding, NO_TOKEN, ropeKv, sampleToken, swiglu } from './kernels.ts';
+import { activation, addInto, attention, gatherEmbedding, NO_TOKEN, rescale, ropeKv, sampleToken, swiglu, unpackInt8 } from './kernels.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
@@ -129,7 +130,7 @@ export class GpuRunner implements ModelRunner {
       att: make('attention output', C * d * 4),
       u: make('ff_proj output', C * 2 * H * 4),
       h: make('SwiGLU output', C * H * 4),
-      xd: this.dense ? make('dequantized activations', C * wide * 4) : make('unused', 4),
+      xd: this.dense ? make('int8 activations as f32', C * wide * 4) : make('unused', 4),
       tmp: this.dense ? make('dense product', C * Math.max(3 * d, 2 * H) * 4) : make('unused', 4),
       last: make('last row', d * 4),
       lastNormed: make('last row after ln_f', d * 4),
@@ -171,13 +172,43 @@ export class GpuRunner implements ModelRunner {
     if (w.dtype === 'ternary2') {
       return [quantize, ternaryLinear(ctx, { q: act.q8, scales: act.sx, weight: w.buffer, sw: w.scale!, tokens: T, inFeatures: inF, outFeatures: outF, output, accumulate })];
     }
-    const target = accumulate ? act.tmp : output;
     return [
       quantize,
-      dequantize(ctx, { q: act.q8, scales: act.sx, sw: w.scale!, tokens: T, cols: inF, output: act.xd }),
-      ...denseLinear(ctx, { input: act.xd, weight: denseOf(w), tokens: T, inFeatures: inF, outFeatures: outF, output: target }),
-      ...(accumulate ? [addInto(ctx, output, act.tmp, T * outF)] : []),
+      unpackInt8(ctx, { q: act.q8, tokens: T, cols: inF, output: act.xd }),
+      ...denseLinear(ctx, { input: act.xd, weight: denseOf(w), tokens: T, inFeatures: inF, outFeatures: outF, output: act.tmp }),
+      rescale(ctx, { acc: act.tmp, scales: act.sx, sw: w.scale!, tokens: T, cols: outF, output, accumulate }),
     ];
+  }
+
+  /** Dispatches 18-30: block `i` on the T rows of the residual stream, at the step's positions. */
+  private block(i: number, T: number): Dispatch[] {
+    const { ctx, act } = this;
+    const { dModel: d, mlpHidden: H, nHeads, headDim, maxSequenceLength: S, clipQkv } = this.dims.llm;
+    const { k, v } = this.cache[i];
+    return [
+      this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
+      ...this.bitLinear(names.block(i, 'att_proj'), act.normed, T, d, 3 * d, act.qkv), // 19, 20
+      ropeKv(ctx, { qkv: act.qkv, q: act.q, kCache: k, vCache: v, cos: this.cos, sin: this.sin, step: this.step_, tokens: T, width: d, headDim, positions: S, clip: clipQkv }), // 21
+      attention(ctx, { q: act.q, k, v, output: act.att, step: this.step_, queries: T, heads: nHeads, headDim, maxKeys: S, causal: true }), // 22
+      ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 23, 24
+      this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 25
+      ...this.bitLinear(names.block(i, 'ff_proj'), act.normed, T, d, 2 * H, act.u), // 26, 27
+      swiglu(ctx, act.u, act.h, T, H), // 28
+      ...this.bitLinear(names.block(i, 'ff_out'), act.h, T, H, d, act.x, true), // 29, 30
+    ];
+  }
+
+  /**
+   * Runs block `index` alone on rows `x` [T, dModel] at positions 0.. and returns its output, for
+   * per-layer tests against the reference. Overwrites the block's cache rows.
+   */
+  async blockOutput(index: number, x: Float32Array): Promise<Float32Array> {
+    const T = x.length / this.dims.llm.dModel;
+    if (!Number.isInteger(T) || T < 1 || T > this.chunk) throw new RangeError(`blockOutput: ${x.length} values are not 1 to ${this.chunk} rows of ${this.dims.llm.dModel}.`);
+    this.ctx.write(this.act.x, x);
+    writeStepParams(this.ctx, this.step_, { position: 0, kvLength: T });
+    this.ctx.run(this.block(index, T), `block ${index}`);
+    return new Float32Array(await this.ctx.read(this.act.x, x.byteLength));
   }
 
   /** Dispatches 17-30 for a step of T rows, built once per T. */
@@ -185,26 +216,13 @@ export class GpuRunner implements ModelRunner {
     let plan = this.plans.get(T);
     if (plan) return plan;
     const { ctx, act, dims } = this;
-    const { dModel: d, mlpHidden: H, nHeads, headDim, maxSequenceLength: S, clipQkv } = dims.llm;
+    const d = dims.llm.dModel;
     plan = [];
     // 17: embedding rows of the text tokens, chunk by chunk.
     for (const c of this.weights.embedding) {
       plan.push(gatherEmbedding(ctx, { ids: this.ids, table: c.buffer, firstRow: c.firstRow, rows: c.rows, tokens: T, width: d, output: act.x }));
     }
-    for (let i = 0; i < dims.llm.nLayers; i++) {
-      const { k, v } = this.cache[i];
-      plan.push(
-        this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
-        ...this.bitLinear(names.block(i, 'att_proj'), act.normed, T, d, 3 * d, act.qkv), // 19, 20
-        ropeKv(ctx, { qkv: act.qkv, q: act.q, kCache: k, vCache: v, cos: this.cos, sin: this.sin, step: this.step_, tokens: T, width: d, headDim, positions: S, clip: clipQkv }), // 21
-        attention(ctx, { q: act.q, k, v, output: act.att, step: this.step_, queries: T, heads: nHeads, headDim, maxKeys: S, causal: true }), // 22
-        ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 23, 24
-        this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 25
-        ...this.bitLinear(names.block(i, 'ff_proj'), act.normed, T, d, 2 * H, act.u), // 26, 27
-        swiglu(ctx, act.u, act.h, T, H), // 28
-        ...this.bitLinear(names.block(i, 'ff_out'), act.h, T, H, d, act.x, true), // 29, 30
-      );
-    }
+    for (let i = 0; i < dims.llm.nLayers; i++) plan.push(...this.block(i, T));
     // Keep the decoding plan, the full chunk's and the latest remainder's.
     for (const key of this.plans.keys()) if (key !== 1 && key !== this.chunk && this.plans.size >= 3) this.plans.delete(key);
     this.plans.set(T, plan);

@@ -1,6 +1,7 @@
 /**
  * Wrappers of the model's own kernels (`shaders/model_*.wgsl`): embedding gather, RoPE with the
- * KV-cache write, attention, the element-wise steps, dense-mode dequantization and sampling.
+ * KV-cache write, attention, the element-wise steps, the dense-mode int8 unpacking and rescale,
+ * and sampling.
  * Each checks its shapes and returns a `Dispatch` built once; values that change per step (the
  * position, the KV length, the sampling settings) come from the step-parameter buffer of
  * `app/engine/kernels/step.ts`.
@@ -180,12 +181,9 @@ export function swiglu(ctx: GpuContext, u: GPUBuffer, output: GPUBuffer, tokens:
   return elementwise(ctx, 'swiglu', output, u, tokens * hidden, hidden);
 }
 
-export interface DequantizeArgs {
+export interface UnpackInt8Args {
   /** int8 [tokens, cols], four a u32, as `quantizeActivations` writes them. */
   q: GPUBuffer;
-  /** f32 [tokens]: sx. */
-  scales: GPUBuffer;
-  sw: number;
   tokens: number;
   /** A multiple of 4. */
   cols: number;
@@ -193,22 +191,56 @@ export interface DequantizeArgs {
   output: GPUBuffer;
 }
 
-/** x = xq / (sx · sw): the input a dense copy of a ternary layer multiplies (shaders/model_dequantize.wgsl). */
-export function dequantize(ctx: GpuContext, args: DequantizeArgs): Dispatch {
-  const { q, scales, sw, tokens, cols, output } = args;
-  const kernel = 'dequantize';
+/** x = f32(xq): the integer input a dense copy of a ternary layer multiplies (shaders/model_unpack_int8.wgsl). */
+export function unpackInt8(ctx: GpuContext, args: UnpackInt8Args): Dispatch {
+  const { q, tokens, cols, output } = args;
+  const kernel = 'unpackInt8';
   requireCount(kernel, 'tokens', tokens);
   if (cols % 4 !== 0) throw new ShapeError(`${kernel}: cols must be a multiple of 4; got ${cols}.`);
   requireSize(kernel, 'q', q, tokens * cols);
-  requireSize(kernel, 'scales', scales, tokens * 4);
   requireSize(kernel, 'output', output, tokens * cols * 4);
-  const pipeline = ctx.pipeline('model_dequantize');
-  const params = ctx.uniform(`${kernel} params`, [tokens, cols / 4, sw], ['u32', 'u32', 'f32']);
+  const pipeline = ctx.pipeline('model_unpack_int8');
+  const params = ctx.uniform(`${kernel} params`, [tokens, cols / 4], ['u32', 'u32']);
   return {
-    label: `dequantize ${tokens}×${cols}`,
+    label: `unpack int8 ${tokens}×${cols}`,
     pipeline,
-    bindGroups: [ctx.bindGroup(kernel, pipeline, [q, scales, output, params])],
+    bindGroups: [ctx.bindGroup(kernel, pipeline, [q, output, params])],
     workgroups: [Math.ceil(cols / 4 / 64), tokens, 1],
+  };
+}
+
+export interface RescaleArgs {
+  /** f32 [tokens, cols]: the integer products. */
+  acc: GPUBuffer;
+  /** f32 [tokens]: sx. */
+  scales: GPUBuffer;
+  sw: number;
+  tokens: number;
+  cols: number;
+  /** f32 [tokens, cols]. */
+  output: GPUBuffer;
+  /** Adds into `output` instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/** y (+)= acc / (sx · sw): BitLinear158's rescale after a dense product (shaders/model_rescale.wgsl). */
+export function rescale(ctx: GpuContext, args: RescaleArgs): Dispatch {
+  const { acc, scales, sw, tokens, cols, output } = args;
+  const kernel = 'rescale';
+  requireCount(kernel, 'tokens', tokens);
+  requireCount(kernel, 'cols', cols);
+  const n = tokens * cols;
+  requireSize(kernel, 'acc', acc, n * 4);
+  requireSize(kernel, 'scales', scales, tokens * 4);
+  requireSize(kernel, 'output', output, n * 4);
+  const workgroups = gridFor(n, 256);
+  const pipeline = ctx.pipeline('model_rescale', { constants: { ACCUMULATE: args.accumulate ? 1 : 0 } });
+  const params = ctx.uniform(`${kernel} params`, [n, cols, sw, workgroups[0]], ['u32', 'u32', 'f32', 'u32']);
+  return {
+    label: `rescale ${tokens}×${cols}${args.accumulate ? ' +=' : ''}`,
+    pipeline,
+    bindGroups: [ctx.bindGroup(kernel, pipeline, [acc, scales, output, params])],
+    workgroups,
   };
 }
 

@@ -1,12 +1,12 @@
-// model_dequantize: the input of a BitLinear158 layer held as a dense matrix (`trit bench --dense`):
-// the int8 activations back to floats with both scales folded in, so that a dense product with
-// the {-1, 0, +1} weights gives BitLinear's y = (xq · Wqᵀ) / (sx · sw).
+// model_unpack_int8: the int8 activation codes of BitLinear158 as floats, for a ternary layer held
+// as a dense matrix (`trit bench --dense`). A dense f32-accumulated product of these integers with
+// the {-1, 0, +1} weights is exact (every partial sum is an integer below 2^24 for rows up to
+// 132 000 wide), so model_rescale.wgsl then gives the same y as the ternary kernels.
 //
-//   x[t, c] = xq[t, c] / (sx[t] · sw)
+//   x[t, c] = f32(xq[t, c])
 //
 // Bindings:
 //   q:      array<u32>,       [tokens, cols / 4]   int8 codes, four a word, column 4i + l in byte l
-//   scales: array<f32>,       [tokens]             sx of each token
 //   x:      array<vec4<f32>>, [tokens, cols / 4]
 //   params: uniform Params
 // Dispatch: 64 threads a workgroup, one word a thread; x covers cols / 4, y the tokens.
@@ -14,13 +14,11 @@
 struct Params {
   tokens: u32,
   words: u32,
-  sw: f32,
 }
 
 @group(0) @binding(0) var<storage, read> q: array<u32>;
-@group(0) @binding(1) var<storage, read> scales: array<f32>;
-@group(0) @binding(2) var<storage, read_write> x: array<vec4<f32>>;
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -31,5 +29,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let word = q[t * params.words + w];
   let codes = vec4<i32>(i32(word << 24u) >> 24u, i32(word << 16u) >> 24u, i32(word << 8u) >> 24u, i32(word) >> 24u);
-  x[t * params.words + w] = vec4<f32>(codes) / (scales[t] * params.sw);
+  x[t * params.words + w] = vec4<f32>(codes);
 }
