@@ -4,7 +4,8 @@ import type { Subcommand } from './main.ts';
 const help = `Usage:
   trit bench --kernels [--json] [--runs N] [--reduction subgroup|workgroup] [--probe]
                        [--max-binding MiB] [--wall-time]
-  trit bench --model <package> [--dense] [--json]
+  trit bench --model <package> [--dense] [--json] [--prompt-tokens N] [--decode-tokens N]
+                               [--no-image]
 
 Measures speed on this machine's WebGPU adapter (Dawn under Node).
 
@@ -13,10 +14,18 @@ Measures speed on this machine's WebGPU adapter (Dawn under Node).
                       ternary kernel and the dense f16 and f32 kernels, and the copy kernel's
                       bandwidth; print each kernel's GB/s, its fraction of copy bandwidth and
                       the ternary speed-ups.
---model <package>     Load a converted package and report its GPU bytes and decode timings.
---dense               With --model: also load the dense (unquantized) variant for comparison.
+--model <package>     Run a converted package (folder or URL) on the GPU and report image
+                      encoding time, prefill and decode tokens/s, time to first token, GPU
+                      bytes and the decode bandwidth floor.
+--dense               With --model: hold the ternary layers as dense f16 matrices of the
+                      same values, so the two runs differ only in weight format.
+--prompt-tokens N     With --model: text tokens after the image in the prompt (default 32).
+--decode-tokens N     With --model: greedy decoding steps timed (default 16).
+--no-image            With --model: prompt without the image.
 --json                Print one JSON object instead of tables. For --kernels:
-                      {adapter, copyGBps, results: [{kernel, rows, cols, medianMs, GBps}]}.
+                      {adapter, copyGBps, results: [{kernel, rows, cols, medianMs, GBps}]};
+                      for --model: {adapter, imageEncodeMs, prefillTokensPerS,
+                      decodeTokensPerS, firstTokenMs, gpuBytes, floorDecodeTokensPerS}.
 --runs N              Timed runs a kernel; the median is reported (default 15).
 --reduction KIND      Force subgroup or workgroup-memory reductions instead of the selector's.
 --probe               Time both reductions first and keep the faster (as the selector's probe).
@@ -82,13 +91,17 @@ export const command: Subcommand = {
   summary: 'measure kernel and model speed on this adapter',
   help,
   async run(args) {
+    // The model benchmark parses its own options.
+    if (args.some((a) => a === '--model' || a.startsWith('--model=')) && !args.includes('--kernels')) {
+      const { runModelBench } = await import('../engine/bench/model.ts');
+      return runModelBench(args);
+    }
     const { values } = parseArgs({
       args,
       strict: true,
       options: {
         kernels: { type: 'boolean' },
         model: { type: 'string' },
-        dense: { type: 'boolean' },
         json: { type: 'boolean' },
         runs: { type: 'string' },
         reduction: { type: 'string' },
@@ -99,10 +112,6 @@ export const command: Subcommand = {
     });
     if (values.kernels && values.model !== undefined) throw new Error('Give either --kernels or --model <package>, not both.');
     if (values.kernels) return runKernels(values);
-    if (values.model !== undefined) {
-      const { runModelBench } = await import('../engine/bench/model.ts');
-      return runModelBench(args);
-    }
     console.error(`Missing --kernels or --model <package>.\n\n${help}`);
     return 2;
   },
