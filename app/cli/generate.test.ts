@@ -23,7 +23,7 @@ async function trit(...args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe('trit generate', () => {
-  it('answers about a photo as JSON, with the logits that chose each token', async () => {
+  it('photo question as JSON with logits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trit-generate-'));
     const logits = join(dir, 'logits.bin');
     const out = await trit('--model', demo, '--image', photo, '--prompt', 'What is in the photo?', '--max-new-tokens', '3', '--json', '--dump-logits', logits);
@@ -50,7 +50,7 @@ describe('trit generate', () => {
     });
   }, 180_000);
 
-  it('streams a text-only answer to stdout', async () => {
+  it('text-only answer on stdout', async () => {
     const json = await trit('--model', demo, '--prompt', 'Hello', '--max-new-tokens', '4', '--json');
     expect(json.code, json.stderr).toBe(0);
     const expected = JSON.parse(json.stdout);
@@ -60,7 +60,7 @@ describe('trit generate', () => {
     expect(text.stdout).toBe(`${expected.text}\n`);
   }, 180_000);
 
-  it('reports a missing package and an unreadable photo in one sentence with a non-zero exit', async () => {
+  it('missing package or photo fails', async () => {
     const missing = await trit('--model', '/nonexistent/package', '--prompt', 'Hi');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/trit generate: .*\/nonexistent\/package/);
