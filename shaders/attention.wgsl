@@ -12,13 +12,14 @@
 // positions ≤ its own: min(keys, position + t + 1) keys. A query with no keys writes zeros.
 //
 // Per workgroup, three passes over the keys: scores into workgroup memory (so at most
-// MAX_KEYS keys, a pipeline constant), their max, then e^(s - max) and its sum, then each
-// thread accumulates Σ e·v for one dim over a 1/G share of the keys (G = 256 / D threads a
-// dim), combined in a fixed order. Sums are reduced in workgroup memory in a fixed order, so
+// MAX_KEYS keys, a pipeline constant), their max, then e^(s - max) and its sum, then Σ e·v:
+// with WG ≥ D each thread takes one dim over a 1/G share of the keys (G = WG / D threads a
+// dim), combined in a fixed order; with WG < D each thread takes dims lid, lid + WG, … over
+// all keys. Sums are reduced in workgroup memory in a fixed order, so
 // results do not change between runs.
 //
 // Bindings: q, k, v (read; may be one buffer), out (write), params (uniform), step (uniform).
-// Dispatch: (T, H) workgroups of 256 threads. D ≤ 256.
+// Dispatch: (T, H) workgroups of WG threads. D ≤ 256.
 
 override CAUSAL: bool = true;
 override USE_STEP: bool = true;
@@ -59,11 +60,13 @@ struct StepParams {
 @group(0) @binding(4) var<uniform> params: Params;
 @group(0) @binding(5) var<uniform> step: StepParams;
 
-const WG: u32 = 256u;
+// Threads a workgroup, a power of two: 256 on GPUs, a few on CPU drivers (see the wrapper).
+override WG: u32 = 256u;
 const MAX_KEYS: u32 = {{MAX_KEYS}}u;
+const MAX_HEAD_DIM: u32 = 256u;
 
 var<workgroup> scores: array<f32, MAX_KEYS>;
-var<workgroup> query: array<f32, WG>;
+var<workgroup> query: array<f32, MAX_HEAD_DIM>;
 var<workgroup> partial: array<f32, WG>;
 
 fn workgroupSum(lid: u32, value: f32) -> f32 {
@@ -111,8 +114,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   keys = min(keys, MAX_KEYS);
 
-  if (lid < D) {
-    query[lid] = q[params.qOffset + h * params.qHeadStride + t * params.qRowStride + lid] * params.scale;
+  for (var j = lid; j < D; j += WG) {
+    query[j] = q[params.qOffset + h * params.qHeadStride + t * params.qRowStride + j] * params.scale;
   }
   workgroupBarrier();
 
@@ -137,15 +140,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let total = workgroupSum(lid, localSum);
 
+  let outBase = t * params.outStride + h * D;
+  let vBase = params.vOffset + h * params.vHeadStride;
+  if (WG < D) {
+    for (var j = lid; j < D; j += WG) {
+      var acc = 0.0;
+      for (var p = 0u; p < keys; p++) {
+        acc += scores[p] * v[vBase + p * params.vRowStride + j];
+      }
+      out[outBase + j] = select(0.0, acc / total, keys > 0u);
+    }
+    return;
+  }
+
   // Thread lid accumulates dim j over keys g, g + G, g + 2G, ...
   let groups = WG / D;
   let j = lid % D;
   let g = lid / D;
   var acc = 0.0;
   if (g < groups) {
-    let vBase = params.vOffset + h * params.vHeadStride + j;
     for (var p = g; p < keys; p += groups) {
-      acc += scores[p] * v[vBase + p * params.vRowStride];
+      acc += scores[p] * v[vBase + p * params.vRowStride + j];
     }
   }
   partial[lid] = acc;
@@ -155,10 +170,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var i = 0u; i < groups; i++) {
       sum += partial[i * D + lid];
     }
-    var result = 0.0;
-    if (keys > 0u) {
-      result = sum / total;
-    }
-    out[t * params.outStride + h * D + lid] = result;
+    out[outBase + lid] = select(0.0, sum / total, keys > 0u);
   }
 }

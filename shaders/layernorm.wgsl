@@ -9,7 +9,7 @@
 // so rows with a large mean keep their precision.
 //
 // Bindings: x (read), y (write), w, b (read), params (uniform).
-// Dispatch: one 256-thread workgroup a row; each thread strides over the columns, and the row
+// Dispatch: one workgroup of WG threads a row; each thread strides over the columns, and the row
 // sums are reduced in workgroup memory in a fixed order, so results are identical run to run.
 
 override RMS: bool = false;
@@ -28,7 +28,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-const WG: u32 = 256u;
+// Threads a workgroup, a power of two: 256 on GPUs, a few on CPU drivers (see the wrapper).
+override WG: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 fn workgroupSum(lid: u32, value: f32) -> f32 {

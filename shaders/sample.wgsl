@@ -21,7 +21,7 @@
 //
 // Bindings: logits (read), token (read_write) u32 [1], history (read_write) u32, scratch
 // (read_write), params (uniform), step (uniform StepParams).
-// Dispatch: one workgroup of 256 threads. Sums are reduced in workgroup memory in a fixed
+// Dispatch: one workgroup of WG threads. Sums are reduced in workgroup memory in a fixed
 // order, so a seed gives the same ids run after run. The argmax reductions have two variants:
 // with subgroups, subgroupMax/subgroupMin and two workgroup atomics (order does not matter for
 // a max with lowest-id ties, so the result is the same); without, a tree in workgroup memory.
@@ -52,7 +52,8 @@ struct StepParams {
 @group(0) @binding(4) var<uniform> params: Params;
 @group(0) @binding(5) var<uniform> step: StepParams;
 
-const WG: u32 = 256u;
+// Threads a workgroup, a power of two: 256 on GPUs, a few on CPU drivers (see the wrapper).
+override WG: u32 = 256u;
 const NO_INDEX: u32 = 0xffffffffu;
 
 var<workgroup> partial: array<f32, WG>;

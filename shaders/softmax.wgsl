@@ -3,7 +3,7 @@
 // Subtracting the row max keeps e^x finite for any finite row. A row of -inf values becomes NaN,
 // as in PyTorch.
 // Bindings: x (read_write), params (uniform).
-// Dispatch: one 256-thread workgroup a row; threads stride over the columns, and the max and
+// Dispatch: one workgroup of WG threads a row; threads stride over the columns, and the max and
 // sum are reduced in workgroup memory in a fixed order.
 
 struct Params {
@@ -14,7 +14,8 @@ struct Params {
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
 
-const WG: u32 = 256u;
+// Threads a workgroup, a power of two: 256 on GPUs, a few on CPU drivers (see the wrapper).
+override WG: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 fn workgroupSum(lid: u32, value: f32) -> f32 {

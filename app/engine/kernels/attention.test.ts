@@ -17,18 +17,21 @@ function split(qkv: Float32Array, tokens: number, d: number) {
 }
 
 describe('full attention kernel', () => {
-  it('matches the reference for packed q | k | v', async () => {
-    const ctx = await testContext();
-    const tokens = 13;
-    const heads = 3;
-    const headDim = 20; // 256 threads = 12 groups of 20 with 16 threads left over
-    const d = heads * headDim;
-    const qkv = randomFloats(tokens * 3 * d, 31, -2, 2);
-    const out = ctx.createBuffer('full attention out', tokens * d * 4);
-    ctx.run([fullAttentionKernel(ctx, ctx.upload('full attention qkv', qkv), out, tokens, heads, headDim)]);
-    const { q, k, v } = split(qkv, tokens, d);
-    expectClose(new Float32Array(await ctx.read(out)), attentionReference(q, k, v, tokens, tokens, heads, headDim, false), 2e-6, 1e-5, 'full attention');
-  });
+  // 4 threads: fewer than the 20 dims. 64: 3 groups of 20 with 4 threads left over. 256: 12 groups.
+  for (const workgroupSize of [4, 64, 256]) {
+    it(`matches the reference for packed q | k | v (${workgroupSize} threads)`, async () => {
+      const ctx = await testContext();
+      const tokens = 13;
+      const heads = 3;
+      const headDim = 20;
+      const d = heads * headDim;
+      const qkv = randomFloats(tokens * 3 * d, 31, -2, 2);
+      const out = ctx.createBuffer('full attention out', tokens * d * 4);
+      ctx.run([fullAttentionKernel(ctx, ctx.upload('full attention qkv', qkv), out, tokens, heads, headDim, 'full attention', workgroupSize)]);
+      const { q, k, v } = split(qkv, tokens, d);
+      expectClose(new Float32Array(await ctx.read(out)), attentionReference(q, k, v, tokens, tokens, heads, headDim, false), 2e-6, 1e-5, 'full attention');
+    });
+  }
 
   it('keeps large scores finite and separate buffers work', async () => {
     const ctx = await testContext();
@@ -88,25 +91,27 @@ describe('cached attention', () => {
     }
   });
 
-  it('runs prefill, decode and a second prefill chunk like one causal pass', async () => {
-    const ctx = await testContext();
-    const cache = createKvCache(ctx, layout);
-    // Fill layer 0 with NaN: any read at or past kvLength would poison the output.
-    ctx.write(cache.layers[0], new Float32Array(cache.layers[0].size / 4).fill(NaN));
-    const total = 270; // past 256, so threads take several keys each
-    const all = randomFloats(total * 3 * d, 36, -2, 2);
-    const { q, k, v } = split(all, total, d);
-    const expected = attentionReference(q, k, v, total, total, layout.heads, layout.headDim, true);
-    const step = createStepBuffer(ctx, 'attention step');
+  for (const workgroupSize of [undefined, 256]) {
+    it(`runs prefill, decode and a second chunk (${workgroupSize ?? 'default'} threads)`, async () => {
+      const ctx = await testContext();
+      const cache = createKvCache(ctx, layout);
+      // Fill layer 0 with NaN: any read at or past kvLength would poison the output.
+      ctx.write(cache.layers[0], new Float32Array(cache.layers[0].size / 4).fill(NaN));
+      const total = 270; // past 256, so threads take several keys each
+      const all = randomFloats(total * 3 * d, 36, -2, 2);
+      const { q, k, v } = split(all, total, d);
+      const expected = attentionReference(q, k, v, total, total, layout.heads, layout.headDim, true);
+      const step = createStepBuffer(ctx, 'attention step');
 
-    const chunks: [number, number][] = [[0, 261], [261, 1], [262, 8]];
-    for (const [position, tokens] of chunks) {
-      const qkv = ctx.upload(`chunk at ${position}`, all.subarray(position * 3 * d, (position + tokens) * 3 * d));
-      const out = ctx.createBuffer(`out at ${position}`, tokens * d * 4);
-      writeStepParams(ctx, step, { position, kvLength: position + tokens });
-      ctx.run([kvWriteKernel(ctx, qkv, cache, 0, step, tokens), cachedAttentionKernel(ctx, qkv, cache, 0, out, step, tokens)]);
-      const result = new Float32Array(await ctx.read(out));
-      expectClose(result, expected.subarray(position * d, (position + tokens) * d), 2e-6, 1e-5, `chunk at ${position}`);
-    }
-  });
+      const chunks: [number, number][] = [[0, 261], [261, 1], [262, 8]];
+      for (const [position, tokens] of chunks) {
+        const qkv = ctx.upload(`chunk at ${position}`, all.subarray(position * 3 * d, (position + tokens) * 3 * d));
+        const out = ctx.createBuffer(`out at ${position}`, tokens * d * 4);
+        writeStepParams(ctx, step, { position, kvLength: position + tokens });
+        ctx.run([kvWriteKernel(ctx, qkv, cache, 0, step, tokens), cachedAttentionKernel(ctx, qkv, cache, 0, out, step, tokens, 'attention', workgroupSize)]);
+        const result = new Float32Array(await ctx.read(out));
+        expectClose(result, expected.subarray(position * d, (position + tokens) * d), 2e-6, 1e-5, `chunk at ${position}`);
+      }
+    });
+  }
 });

@@ -6,6 +6,7 @@ import { ShapeError } from '../gpu/errors.ts';
 import { requireBytes, requireCount } from './checks.ts';
 import { kvValueOffset, type KvCache } from './kv-cache.ts';
 import { STEP_PARAMS_BYTES } from './step.ts';
+import { checkedWorkgroupSize } from './workgroup-size.ts';
 
 /** Where an operand's element (row r, head h, dim j) lives: buffer[offset + h·headStride + r·rowStride + j], in f32 elements. */
 export interface AttentionOperand {
@@ -35,10 +36,13 @@ export interface AttentionSpec {
   step?: GPUBuffer;
   /** 1/sqrt(headDim) unless given. */
   scale?: number;
+  /** Threads a workgroup (a power of two); the adapter's default from `reductionWorkgroupSize` when absent. */
+  workgroupSize?: number;
   label?: string;
 }
 
-const WORKGROUP = 256;
+/** Largest head dim: the query row lives in a workgroup array of this size. */
+const MAX_HEAD_DIM = 256;
 
 /** Builds an attention dispatch from explicit operand layouts. */
 export function attentionKernel(ctx: GpuContext, spec: AttentionSpec): Dispatch {
@@ -48,9 +52,10 @@ export function attentionKernel(ctx: GpuContext, spec: AttentionSpec): Dispatch 
   requireCount(label, 'heads', heads);
   requireCount(label, 'headDim', headDim);
   requireCount(label, 'maxKeys', maxKeys);
-  if (headDim > WORKGROUP) throw new ShapeError(`${label}: headDim ${headDim} is over ${WORKGROUP}, one thread a dim.`);
+  if (headDim > MAX_HEAD_DIM) throw new ShapeError(`${label}: headDim ${headDim} is over the supported ${MAX_HEAD_DIM}.`);
+  const workgroupSize = checkedWorkgroupSize(ctx, label, spec.workgroupSize);
   if (tokens > 65535 || heads > 65535) throw new ShapeError(`${label}: ${tokens} tokens × ${heads} heads is over 65535 workgroups in a dimension.`);
-  const sharedBytes = (maxKeys + 2 * WORKGROUP) * 4;
+  const sharedBytes = (maxKeys + MAX_HEAD_DIM + workgroupSize) * 4;
   const sharedLimit = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (sharedBytes > sharedLimit) {
     throw new ShapeError(`${label}: ${maxKeys} keys need ${sharedBytes} bytes of workgroup memory, over this device's ${sharedLimit}.`);
@@ -63,7 +68,7 @@ export function attentionKernel(ctx: GpuContext, spec: AttentionSpec): Dispatch 
   if (spec.step) requireBytes(label, 'step params', spec.step, STEP_PARAMS_BYTES, 'StepParams');
 
   const pipeline = ctx.pipeline('attention', {
-    constants: { CAUSAL: spec.causal ? 1 : 0, USE_STEP: spec.step ? 1 : 0 },
+    constants: { WG: workgroupSize, CAUSAL: spec.causal ? 1 : 0, USE_STEP: spec.step ? 1 : 0 },
     defines: { MAX_KEYS: String(maxKeys) },
   });
   const { q, k, v } = spec;
@@ -88,7 +93,7 @@ function requireOperand(label: string, name: string, operand: AttentionOperand, 
  * keys and values come from the layer's cache (already holding this step's tokens), causal,
  * with positions and the key count from `step`. Serves prefill (tokens > 1) and decode (1).
  */
-export function cachedAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, cache: KvCache, layer: number, out: GPUBuffer, step: GPUBuffer, tokens: number, label = `attention ${layer}`): Dispatch {
+export function cachedAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, cache: KvCache, layer: number, out: GPUBuffer, step: GPUBuffer, tokens: number, label = `attention ${layer}`, workgroupSize?: number): Dispatch {
   const { heads, headDim, maxPositions } = cache.layout;
   const buffer = cache.layers[layer];
   if (!buffer) throw new ShapeError(`${label}: layer ${layer} is outside the cache's ${cache.layers.length} layers.`);
@@ -105,13 +110,14 @@ export function cachedAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, cache: Kv
     maxKeys: maxPositions,
     causal: true,
     step,
+    workgroupSize,
     label,
   });
 }
 
 /** CLIP attention: full (unmasked) over `tokens` rows of `qkv` [tokens, 3·heads·headDim] = q | k | v, biases applied. */
-export function fullAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, out: GPUBuffer, tokens: number, heads: number, headDim: number, label = 'full attention'): Dispatch {
+export function fullAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, out: GPUBuffer, tokens: number, heads: number, headDim: number, label = 'full attention', workgroupSize?: number): Dispatch {
   const d = heads * headDim;
   const operand = (section: number): AttentionOperand => ({ buffer: qkv, offset: section * d, rowStride: 3 * d, headStride: headDim });
-  return attentionKernel(ctx, { q: operand(0), k: operand(1), v: operand(2), out, tokens, heads, headDim, maxKeys: tokens, causal: false, label });
+  return attentionKernel(ctx, { q: operand(0), k: operand(1), v: operand(2), out, tokens, heads, headDim, maxKeys: tokens, causal: false, workgroupSize, label });
 }

@@ -1,5 +1,6 @@
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { placeholderBuffer, requireAtMost, requireBytes, requireCount } from './checks.ts';
+import { checkedWorkgroupSize } from './workgroup-size.ts';
 
 export interface LayerNormOptions {
   /** 'layer' subtracts the mean (LayerNorm); 'rms' does not (RMSNorm). */
@@ -10,6 +11,8 @@ export interface LayerNormOptions {
   bias?: GPUBuffer;
   /** 1e-5 for both CLIP and OLMo. */
   eps?: number;
+  /** Threads a workgroup (a power of two); the adapter's default from `reductionWorkgroupSize` when absent. */
+  workgroupSize?: number;
   label?: string;
 }
 
@@ -25,8 +28,9 @@ export function layerNormKernel(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, row
   if (options.weight) requireBytes(label, 'weight', options.weight, cols * 4, `[${cols}] f32`);
   if (options.bias) requireBytes(label, 'bias', options.bias, cols * 4, `[${cols}] f32`);
 
+  const workgroupSize = checkedWorkgroupSize(ctx, label, options.workgroupSize);
   const pipeline = ctx.pipeline('layernorm', {
-    constants: { RMS: options.kind === 'rms' ? 1 : 0, HAS_WEIGHT: options.weight ? 1 : 0, HAS_BIAS: options.bias ? 1 : 0 },
+    constants: { WG: workgroupSize, RMS: options.kind === 'rms' ? 1 : 0, HAS_WEIGHT: options.weight ? 1 : 0, HAS_BIAS: options.bias ? 1 : 0 },
   });
   const params = ctx.uniform(`${label} params`, [rows, cols, options.eps ?? 1e-5], ['u32', 'u32', 'f32']);
   const unused = placeholderBuffer(ctx);

@@ -4,14 +4,16 @@
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { placeholderBuffer, requireBytes, requireCount } from './checks.ts';
 import { STEP_PARAMS_BYTES } from './step.ts';
+import { checkedWorkgroupSize } from './workgroup-size.ts';
 
 export type ArgmaxVariant = 'subgroups' | 'workgroup';
 
 /**
- * Picks the argmax reduction. Subgroup max/min plus two workgroup atomics take 3 barriers
- * where the workgroup-memory tree takes 9 (barriers are what software adapters such as
- * SwiftShader run slowest), and a max with lowest-id ties gives the same answer in any
- * combining order, so the subgroup form is used whenever the adapter has subgroups.
+ * Picks the argmax reduction: subgroups whenever the adapter has them. Subgroup max/min plus two
+ * workgroup atomics need 3 barriers where the workgroup-memory tree needs one a level, and a max
+ * with lowest-id ties gives the same id in any combining order, so both variants agree exactly.
+ * NOTE: on SwiftShader the two measured the same (docs/BENCHMARKS.md); the gain on GPUs is
+ * expected from the barrier count, not yet measured.
  */
 export function selectArgmaxVariant(ctx: GpuContext): ArgmaxVariant {
   return ctx.has('subgroups') ? 'subgroups' : 'workgroup';
@@ -27,6 +29,8 @@ export interface SampleOptions {
   /** f32 [vocabSize + 4] working memory; allocated when absent. Tests read τ, kept mass, Z and kept count from its tail. */
   scratch?: GPUBuffer;
   variant?: ArgmaxVariant;
+  /** Threads of the one workgroup (a power of two); the adapter's default from `reductionWorkgroupSize` when absent. */
+  workgroupSize?: number;
   label?: string;
 }
 
@@ -46,7 +50,7 @@ export function sampleKernel(ctx: GpuContext, logits: GPUBuffer, token: GPUBuffe
   const variant = options.variant ?? selectArgmaxVariant(ctx);
   const subgroups = variant === 'subgroups';
   const pipeline = ctx.pipeline('sample', {
-    constants: { HISTORY: options.history ? 1 : 0 },
+    constants: { WG: checkedWorkgroupSize(ctx, label, options.workgroupSize), HISTORY: options.history ? 1 : 0 },
     defines: {
       ENABLE_SUBGROUPS: subgroups ? 'enable subgroups;' : '',
       IF_SUBGROUPS: subgroups ? '' : '/*',
