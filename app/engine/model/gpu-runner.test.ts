@@ -189,4 +189,19 @@ describe('GPU runner', () => {
     const again = await generator.generate(codec.encode('abc'), options);
     expect(again.tokens).toEqual(fresh.tokens);
   });
+  it('split embedding gives the same logits', async () => {
+    // Chunks of 64 rows: the gather and the tied head each run over four embedding buffers.
+    const split = await createGpuRunner(ctx, source, { maxChunkBytes: 64 * model.dims.llm.dModel * 2, prefillChunk: 8 });
+    try {
+      expect(split.weights.embedding.length).toBe(4);
+      runner.truncate(0);
+      const prompt = [3, 70, 140, 205, 199, 64, 128];
+      const a = await runner.step(prompt, undefined, greedy, 0, true);
+      const b = await split.step(prompt, undefined, greedy, 0, true);
+      expect(maxDiff(a.logits!, b.logits!)).toBe(0);
+      expect(b.token).toBe(a.token);
+    } finally {
+      split.destroy();
+    }
+  });
 });
