@@ -7,7 +7,7 @@ export type DenseDtype = 'f16' | 'f32';
 
 /**
  * An nn.Linear weight [out, in], row-major, split by rows so that each part fits one storage
- * binding: part p holds rows p·rowsPerPart .. min(out, (p + 1)·rowsPerPart) − 1. f16 weights are
+ * binding: part p contains rows p·rowsPerPart .. min(out, (p + 1)·rowsPerPart) − 1. f16 weights are
  * raw IEEE halves (2 bytes each), f32 weights 4 bytes each.
  */
 export interface DenseWeight {
@@ -42,7 +42,7 @@ export function rowsPerBinding(maxBindingSize: number, cols: number, dtype: Dens
 }
 
 /**
- * Uploads a dense weight [rows, cols] (`data` holds raw halves for f16, floats for f32), split by rows
+ * Uploads a dense weight [rows, cols] (`data` contains raw halves for f16, floats for f32), split by rows
  * into parts of at most `maxBindingSize` bytes (default: the device's limit).
  */
 export function uploadDenseWeight(
