@@ -54,7 +54,7 @@ const cases: [string, string, Dispatch[]][] = [
   ['kv write', 'T=1', [kvWriteKernel(ctx, qkv, cache, 0, step, 1)]],
   ['decode attention', 'kvLength 2048, 16×128', [cachedAttentionKernel(ctx, qkv, cache, 0, rowOut, step, 1)]],
   ['swiglu', '[1, 8192]', [swigluKernel(ctx, ff, ffOut, 1, 8192)]],
-  ['gelu exact', '[576, 2048]', [geluKernel(ctx, clipRows, clipOut, 576 * 1024, 'exact')]],
+  ['gelu exact', '576 × 1024 values', [geluKernel(ctx, clipRows, clipOut, 576 * 1024, 'exact')]],
   ['embedding', 'T=1, 2 parts', embeddingKernel(ctx, ids, table, rowOut, 1)],
   ['sample greedy (workgroup)', `vocab ${vocab}`, [sampleKernel(ctx, logits, token, stepGreedy, { vocabSize: vocab, variant: 'workgroup' })]],
   ['sample top-p (workgroup)', `vocab ${vocab}`, [sampleKernel(ctx, logits, token, step, { vocabSize: vocab, variant: 'workgroup' })]],

@@ -8,7 +8,7 @@ import { kvValueOffset, type KvCache } from './kv-cache.ts';
 import { STEP_PARAMS_BYTES } from './step.ts';
 import { checkedWorkgroupSize } from './workgroup-size.ts';
 
-/** Where an operand's element (row r, head h, dim j) lives: buffer[offset + h·headStride + r·rowStride + j], in f32 elements. */
+/** Strided layout of an operand: element (row r, head h, dim j) is buffer[offset + h·headStride + r·rowStride + j], in f32 elements. */
 export interface AttentionOperand {
   buffer: GPUBuffer;
   offset: number;
@@ -30,8 +30,8 @@ export interface AttentionSpec {
   maxKeys: number;
   causal: boolean;
   /**
-   * With a step buffer, the key count is step.kvLength and query t sits at step.position + t.
-   * Without one, every query sees `maxKeys` keys and positions start at 0.
+   * With a step buffer, the key count is step.kvLength and query t is at position
+   * step.position + t. Without one, every query attends to `maxKeys` keys and positions start at 0.
    */
   step?: GPUBuffer;
   /** 1/sqrt(headDim) unless given. */
@@ -89,9 +89,12 @@ function requireOperand(label: string, name: string, operand: AttentionOperand, 
 }
 
 /**
- * OLMo attention for one layer: queries are the q part of `qkv` [tokens, 3·d] (after RoPE),
- * keys and values come from the layer's cache (already holding this step's tokens), causal,
- * with positions and the key count from `step`. Serves prefill (tokens > 1) and decode (1).
+ * Builds OLMo's causal attention for one layer: queries are the q part of `qkv` [tokens, 3·d]
+ * (after RoPE), and keys and values come from the layer's cache, which must already contain this
+ * step's tokens (run `kvWriteKernel` first). Positions and the key count come from `step`, so
+ * one dispatch serves a prefill of `tokens` rows and, built with tokens = 1, every decode step.
+ * NOTE: decode runs one workgroup a head (16 in all), which leaves most of a large GPU idle;
+ * splitting the keys across workgroups would need a second combining pass.
  */
 export function cachedAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, cache: KvCache, layer: number, out: GPUBuffer, step: GPUBuffer, tokens: number, label = `attention ${layer}`, workgroupSize?: number): Dispatch {
   const { heads, headDim, maxPositions } = cache.layout;
@@ -115,7 +118,7 @@ export function cachedAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, cache: Kv
   });
 }
 
-/** CLIP attention: full (unmasked) over `tokens` rows of `qkv` [tokens, 3·heads·headDim] = q | k | v, biases applied. */
+/** Builds CLIP's attention: full (unmasked) over `tokens` rows of `qkv` [tokens, 3·heads·headDim] = q | k | v, biases applied. */
 export function fullAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, out: GPUBuffer, tokens: number, heads: number, headDim: number, label = 'full attention', workgroupSize?: number): Dispatch {
   const d = heads * headDim;
   const operand = (section: number): AttentionOperand => ({ buffer: qkv, offset: section * d, rowStride: 3 * d, headStride: headDim });

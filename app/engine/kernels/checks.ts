@@ -3,7 +3,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 
-/** Throws unless `buffer` holds at least `bytes` bytes. */
+/** Throws unless `buffer` has at least `bytes` bytes. */
 export function requireBytes(kernel: string, operand: string, buffer: GPUBuffer, bytes: number, shape: string): void {
   if (buffer.size < bytes) {
     throw new ShapeError(`${kernel}: ${operand} "${buffer.label}" has ${buffer.size} bytes, but ${shape} needs ${bytes}.`);

@@ -1,8 +1,8 @@
 // The OLMo KV cache: one f32 buffer a layer holding K then V, each [heads, maxPositions, headDim]
 // (head-major). For 16 layers × 16 heads × 128 dims × 2048 positions that is 32 MiB a layer,
 // 512 MiB in all.
-// NOTE: f32 keeps attention exact against the reference; packing K and V as f16 would halve
-// the memory and the decode bandwidth, at the cost of a rounding the reference does not have.
+// NOTE: f32 keeps attention exact against the reference. Packing K and V as f16 would halve the
+// memory and the decode bandwidth, but adds a rounding that the reference does not have.
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { requireBytes, requireCount } from './checks.ts';

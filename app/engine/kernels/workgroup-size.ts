@@ -9,11 +9,11 @@ import { isSoftwareAdapter } from './select.ts';
 export const GPU_REDUCTION_WORKGROUP = 256;
 
 /**
- * Threads a workgroup on CPU Vulkan drivers such as SwiftShader. On SwiftShader 5.0, with 4, 16,
- * 64 and 256 threads: LayerNorm of [577, 1024] took 25, 61, 97 and 820 ms; decode attention
- * over 2048 positions 104, 113, 207 and 310 ms; CLIP attention (577 tokens, 16 heads of 64)
- * 4.8, 8.6 and 19 s (44 s at 256); top-p sampling over 50280 ids 33, 31, 39 and 51 ms
- * (timestamp queries on 2 shared cores, so ratios only; see docs/BENCHMARKS.md).
+ * Threads a workgroup on CPU Vulkan drivers such as SwiftShader. On SwiftShader 5.0 with 4, 16,
+ * 64 and 256 threads, LayerNorm of [577, 1024] took 25, 61, 97 and 820 ms. Decode attention
+ * over 2048 positions took 104, 113, 207 and 310 ms, and CLIP attention (577 tokens, 16 heads of
+ * 64) 4.8, 8.6, 19 and 44 s. Top-p sampling over 50280 ids took 33, 31, 39 and 51 ms. These are
+ * timestamp queries on 2 shared cores, so only the ratios carry over (docs/BENCHMARKS.md).
  */
 export const SOFTWARE_REDUCTION_WORKGROUP = 4;
 

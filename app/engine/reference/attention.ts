@@ -1,9 +1,9 @@
 // CPU reference of scaled dot-product attention, in double precision.
 
 /**
- * Attention of q [T, H·D] against k, v [keys, H·D] (row-major, heads side by side). With
- * `causal`, query t sits at position `position + t` and sees keys 0 .. position + t.
- * Returns out [T, H·D]; a query with no keys gets zeros.
+ * Computes attention of q [T, H·D] against k, v [keys, H·D] (row-major, heads side by side).
+ * With `causal`, query t is at position `position + t` and attends to keys 0 .. position + t.
+ * Returns out [T, H·D], with zeros for a query that has no keys.
  */
 export function attentionReference(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, tokens: number, keys: number, heads: number, headDim: number, causal: boolean, position = 0): Float32Array {
   const d = heads * headDim;

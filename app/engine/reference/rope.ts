@@ -1,7 +1,7 @@
 // CPU side of RoPE: the (cos, sin) table the kernel reads, and a reference of the rotation.
 
 /**
- * How rotation angles are formed before cos and sin are taken in double precision.
+ * Precision of the rotation angles, whose cos and sin are then taken in double precision.
  * 'float32' rounds θ^(-2i/D) and p·θ^(-2i/D) to f32 as OLMo's PyTorch code does (it builds the
  * table in fp32), so the table matches the trained model to an ulp; 'float64' keeps every
  * step in double.

@@ -15,7 +15,7 @@ export function argmaxReference(logits: ArrayLike<number>, vocab: number): numbe
 }
 
 /**
- * The distribution the sampler draws from: softmax(logits / temperature) over ids < vocab,
+ * Computes the distribution the sampler draws from: softmax(logits / temperature) over ids < vocab,
  * truncated to the fewest most likely ids whose mass reaches topP (ids tied with the last kept
  * one included), renormalized. Computed in double precision.
  */
