@@ -5,6 +5,7 @@ import type { DeviceHandle } from '../engine/gpu/device.ts';
 import { ReferenceModel } from '../engine/reference/model.ts';
 import { ReferenceRunner } from '../engine/reference/runner.ts';
 import { buildTestPackage, TINY_SHAPE } from '../engine/model/test-package.ts';
+import { requestNodeDevice } from '../engine/gpu/node.ts';
 import { testContext } from '../test/gpu.ts';
 import { createGenerationHost } from './generation.ts';
 import type { WorkerEvent } from './protocol.ts';
@@ -61,5 +62,22 @@ describe('generation host', () => {
     const { h, events } = await host();
     await h.generate({ type: 'generate', id: 5, turns: [{ question: 'word '.repeat(200) }], settings });
     expect(events).toContainEqual(expect.objectContaining({ type: 'error', id: 5, code: 'context-overflow' }));
+  });
+  it('runs on the GPU and unloads on device loss', async () => {
+    const events: WorkerEvent[] = [];
+    const h = createGenerationHost((e) => events.push(e));
+    const device = await requestNodeDevice();
+    const { gpuBytes } = await h.load(packageWithTokenizer(), device);
+    expect(gpuBytes).toBeGreaterThan(0);
+    await h.generate({ type: 'generate', id: 20, turns: [{ question: 'What is this?' }], settings });
+    const done = events.find((e) => e.type === 'done' && e.id === 20) as Extract<WorkerEvent, { type: 'done' }>;
+    expect(done.stopReason).toBe('max_tokens');
+    expect(done.timings.generatedTokens).toBe(4);
+
+    device.device.destroy();
+    await device.lost;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await h.generate({ type: 'generate', id: 21, turns: [{ question: 'Still there?' }], settings });
+    expect(events.at(-1)).toMatchObject({ type: 'error', id: 21, code: 'not-loaded' });
   });
 });
