@@ -48,6 +48,9 @@ describe('layernorm kernel', () => {
     const out = await runNorm(x, 2, 257, { bias });
     expectClose(out.subarray(0, 257), bias, 0, 0, 'zero row');
     expectClose(out, layerNormReference(x, 2, 257, { bias }), 2e-5, 1e-5, 'rows');
+
+    const rms = await runNorm(x, 2, 257, { kind: 'rms' });
+    expectClose(rms.subarray(0, 257), new Float32Array(257), 0, 0, 'zero row, RMSNorm');
   });
 
   it('keeps precision on large offsets and magnitudes', async () => {
