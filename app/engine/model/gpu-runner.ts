@@ -31,6 +31,7 @@
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { denseLinear, type DenseWeight } from '../kernels/dense.ts';
+import { addKernel, geluKernel, swigluKernel } from '../kernels/elementwise.ts';
 import { layerNormKernel } from '../kernels/layernorm.ts';
 import { quantizeActivations } from '../kernels/quantize.ts';
 import { createStepBuffer, writeStepParams } from '../kernels/step.ts';
@@ -38,7 +39,7 @@ import { ternaryLinear } from '../kernels/ternary.ts';
 import { ropeTable } from '../reference/model.ts';
 import { IMAGE_MARKER_ID, names, resolveDims, type ModelDims } from './config.ts';
 import { ContextOverflowError, ModelConfigError } from './errors.ts';
-import { activation, addInto, attention, gatherEmbedding, NO_TOKEN, rescale, ropeKv, sampleToken, swiglu, unpackInt8 } from './kernels.ts';
+import { attention, gatherEmbedding, NO_TOKEN, rescale, ropeKv, sampleToken, unpackInt8 } from './kernels.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
@@ -193,7 +194,7 @@ export class GpuRunner implements ModelRunner {
       ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 23, 24
       this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 25
       ...this.bitLinear(names.block(i, 'ff_proj'), act.normed, T, d, 2 * H, act.u), // 26, 27
-      swiglu(ctx, act.u, act.h, T, H), // 28
+      swigluKernel(ctx, act.u, act.h, T, H), // 28
       ...this.bitLinear(names.block(i, 'ff_out'), act.h, T, H, d, act.x, true), // 29, 30
     ];
   }
@@ -268,9 +269,11 @@ export class GpuRunner implements ModelRunner {
     const h = make('vision norm output', n * hidden * 4);
     const [q, kk, vv, a, tmp] = ['q', 'k', 'v', 'attention output', 'projection'].map((s) => make(`vision ${s}`, n * hidden * 4));
     const f = make('vision MLP hidden', n * intermediate * 4);
+    const g = make('vision MLP activation', n * intermediate * 4);
     const tokens = dims.imageTokens;
     const features = make('vision features', tokens * hidden * 4);
     const projected = make('projector hidden', tokens * dims.llm.dModel * 4);
+    const activated = make('projector activation', tokens * dims.llm.dModel * 4);
     const out = ctx.createBuffer('image embeddings', tokens * dims.llm.dModel * 4);
     const visionStep = createStepBuffer(ctx, 'vision step params', { position: 0, kvLength: n });
     temporary.push(visionStep);
@@ -286,7 +289,7 @@ export class GpuRunner implements ModelRunner {
       encoder.copyBufferToBuffer(w('embeddings.class_embedding').buffer, 0, x, 0, hidden * 4);
       encoder.copyBufferToBuffer(patchOut, 0, x, hidden * 4, patches * hidden * 4);
       const stages: Dispatch[] = [
-        addInto(ctx, x, w('embeddings.position_embedding.weight').buffer, n * hidden), // 2
+        addKernel(ctx, x, w('embeddings.position_embedding.weight').buffer, n * hidden, 'position embedding'), // 2
         ln(x, r, 'pre_layrnorm'), // 3
       ];
       for (let i = 0; i < v.layersUsed; i++) {
@@ -299,12 +302,12 @@ export class GpuRunner implements ModelRunner {
           ...proj('self_attn.v_proj', h, vv),
           attention(ctx, { q, k: kk, v: vv, output: a, step: visionStep, queries: n, heads: v.nHeads, headDim: v.headDim, maxKeys: n, causal: false }), // 6
           ...proj('self_attn.out_proj', a, tmp), // 7
-          addInto(ctx, r, tmp, n * hidden), // 8
+          addKernel(ctx, r, tmp, n * hidden), // 8
           ln(r, h, `${prefix}.layer_norm2`), // 9
           ...proj('mlp.fc1', h, f), // 10
-          activation(ctx, f, n * intermediate, v.act), // 11
-          ...proj('mlp.fc2', f, tmp), // 12
-          addInto(ctx, r, tmp, n * hidden), // 13
+          geluKernel(ctx, f, g, n * intermediate, v.act === 'quick_gelu' ? 'quick' : 'exact'), // 11
+          ...proj('mlp.fc2', g, tmp), // 12
+          addKernel(ctx, r, tmp, n * hidden), // 13
         );
       }
       ctx.encode(encoder, stages);
@@ -315,8 +318,8 @@ export class GpuRunner implements ModelRunner {
       if (dims.projector.type === 'mlp2x_gelu') {
         ctx.encode(encoder, [
           ...linear(features, tokens, p0, p0b, projected), // 14
-          activation(ctx, projected, tokens * dims.llm.dModel, 'gelu'), // 15
-          ...linear(projected, tokens, this.weights.get(names.projector(2, 'weight')), this.weights.get(names.projector(2, 'bias')), out), // 16
+          geluKernel(ctx, projected, activated, tokens * dims.llm.dModel, 'exact'), // 15
+          ...linear(activated, tokens, this.weights.get(names.projector(2, 'weight')), this.weights.get(names.projector(2, 'bias')), out), // 16
         ]);
       } else {
         ctx.encode(encoder, linear(features, tokens, p0, p0b, out));

@@ -1,7 +1,6 @@
 /**
  * Wrappers of the model's own kernels (`shaders/model_*.wgsl`): embedding gather, RoPE with the
- * KV-cache write, attention, the element-wise steps, the dense-mode int8 unpacking and rescale,
- * and sampling.
+ * KV-cache write, attention, the dense-mode int8 unpacking and rescale, and sampling.
  * Each checks its shapes and returns a `Dispatch` built once; values that change per step (the
  * position, the KV length, the sampling settings) come from the step-parameter buffer of
  * `app/engine/kernels/step.ts`.
@@ -9,7 +8,6 @@
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { requireCount, requireSize } from '../kernels/buffers.ts';
-import { placeholderBuffer } from '../kernels/checks.ts';
 
 /** Marks an image row in the ids buffer of `gatherEmbedding`. */
 export const NO_TOKEN = 0xffffffff;
@@ -149,36 +147,6 @@ export function attention(ctx: GpuContext, args: AttentionArgs): Dispatch {
     bindGroups: [ctx.bindGroup(kernel, pipeline, [q, k, v, output, step, params])],
     workgroups: [heads, queries, 1],
   };
-}
-
-type ElementwiseOp = 'add' | 'gelu' | 'quick_gelu' | 'swiglu';
-const OPS: Record<ElementwiseOp, number> = { add: 0, gelu: 1, quick_gelu: 2, swiglu: 3 };
-
-function elementwise(ctx: GpuContext, op: ElementwiseOp, a: GPUBuffer, b: GPUBuffer, n: number, hidden: number): Dispatch {
-  const kernel = op;
-  requireCount(kernel, 'n', n);
-  requireSize(kernel, 'a', a, n * 4);
-  const workgroups = gridFor(n, 256);
-  const pipeline = ctx.pipeline('model_elementwise', { constants: { OP: OPS[op] } });
-  const params = ctx.uniform(`${kernel} params`, [n, hidden, workgroups[0]], ['u32', 'u32', 'u32']);
-  return { label: `${op} ${n}`, pipeline, bindGroups: [ctx.bindGroup(kernel, pipeline, [a, b, params])], workgroups };
-}
-
-/** a += b over n floats (the residual adds of the vision tower). */
-export function addInto(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, n: number): Dispatch {
-  requireSize('add', 'b', b, n * 4);
-  return elementwise(ctx, 'add', a, b, n, 1);
-}
-
-/** a = act(a) over n floats: exact GELU (the projector) or quick_gelu (CLIP). */
-export function activation(ctx: GpuContext, a: GPUBuffer, n: number, act: 'gelu' | 'quick_gelu'): Dispatch {
-  return elementwise(ctx, act, a, placeholderBuffer(ctx), n, 1);
-}
-
-/** out[t, i] = silu(u[t, hidden + i]) · u[t, i]: SwiGLU over ff_proj's output u [tokens, 2·hidden]. */
-export function swiglu(ctx: GpuContext, u: GPUBuffer, output: GPUBuffer, tokens: number, hidden: number): Dispatch {
-  requireSize('swiglu', 'u', u, tokens * 2 * hidden * 4);
-  return elementwise(ctx, 'swiglu', output, u, tokens * hidden, hidden);
 }
 
 export interface UnpackInt8Args {
