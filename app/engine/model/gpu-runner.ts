@@ -34,12 +34,13 @@ import { denseLinear, type DenseWeight } from '../kernels/dense.ts';
 import { addKernel, geluKernel, swigluKernel } from '../kernels/elementwise.ts';
 import { layerNormKernel } from '../kernels/layernorm.ts';
 import { quantizeActivations } from '../kernels/quantize.ts';
+import { sampleKernel } from '../kernels/sample.ts';
 import { createStepBuffer, writeStepParams } from '../kernels/step.ts';
 import { ternaryLinear } from '../kernels/ternary.ts';
 import { ropeTable } from '../reference/model.ts';
 import { IMAGE_MARKER_ID, names, resolveDims, type ModelDims } from './config.ts';
 import { ContextOverflowError, ModelConfigError } from './errors.ts';
-import { attention, gatherEmbedding, NO_TOKEN, rescale, ropeKv, sampleToken, unpackInt8 } from './kernels.ts';
+import { attention, gatherEmbedding, NO_TOKEN, rescale, ropeKv, unpackInt8 } from './kernels.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
@@ -149,7 +150,7 @@ export class GpuRunner implements ModelRunner {
     this.head = [
       this.norm(this.act.last, this.act.lastNormed, 1, 'transformer.ln_f'),
       ...denseLinear(ctx, { input: this.act.lastNormed, weight: head, tokens: 1, inFeatures: llm.dModel, outFeatures: E, output: this.act.logits }),
-      sampleToken(ctx, { logits: this.act.logits, vocab: llm.vocabSize, step: this.step_, token: this.act.token }),
+      sampleKernel(ctx, this.act.logits, this.act.token, this.step_, { vocabSize: llm.vocabSize }),
     ];
   }
 

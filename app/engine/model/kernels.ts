@@ -1,8 +1,8 @@
 /**
  * Wrappers of the model's own kernels (`shaders/model_*.wgsl`): embedding gather, RoPE with the
- * KV-cache write, attention, the dense-mode int8 unpacking and rescale, and sampling.
+ * KV-cache write, attention, and the dense-mode int8 unpacking and rescale.
  * Each checks its shapes and returns a `Dispatch` built once; values that change per step (the
- * position, the KV length, the sampling settings) come from the step-parameter buffer of
+ * position and the KV length) come from the step-parameter buffer of
  * `app/engine/kernels/step.ts`.
  */
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
@@ -210,25 +210,4 @@ export function rescale(ctx: GpuContext, args: RescaleArgs): Dispatch {
     bindGroups: [ctx.bindGroup(kernel, pipeline, [acc, scales, output, params])],
     workgroups,
   };
-}
-
-export interface SampleArgs {
-  /** f32 [≥ vocab]: one row of logits. */
-  logits: GPUBuffer;
-  vocab: number;
-  /** Step parameters: sampleIndex, seed, temperature, topP. */
-  step: GPUBuffer;
-  /** u32 [1]: the chosen id. */
-  token: GPUBuffer;
-}
-
-/** Greedy or temperature + top-p sampling of one token id (shaders/model_sample.wgsl). */
-export function sampleToken(ctx: GpuContext, args: SampleArgs): Dispatch {
-  const { logits, vocab, step, token } = args;
-  requireCount('sampleToken', 'vocab', vocab);
-  requireSize('sampleToken', 'logits', logits, vocab * 4);
-  requireSize('sampleToken', 'token', token, 4);
-  const pipeline = ctx.pipeline('model_sample');
-  const params = ctx.uniform('sampleToken params', [vocab], ['u32']);
-  return { label: `sample of ${vocab}`, pipeline, bindGroups: [ctx.bindGroup('sampleToken', pipeline, [logits, token, step, params])], workgroups: [1, 1, 1] };
 }
