@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { GpuContext, type Dispatch } from '../gpu/context.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { requestNodeDevice } from '../gpu/node.ts';
-import { cachedAttentionKernel, fullAttentionKernel } from '../kernels/attention.ts';
+import { cachedAttentionKernel, decodeAttentionKernels, fullAttentionKernel } from '../kernels/attention.ts';
 import { geluKernel, swigluKernel } from '../kernels/elementwise.ts';
 import { embeddingKernel, uploadHalfTable } from '../kernels/embedding.ts';
 import { createKvCache, kvWriteKernel } from '../kernels/kv-cache.ts';
@@ -53,6 +53,7 @@ const cases: [string, string, Dispatch[]][] = [
   ['rope', 'T=1, 16×128', [ropeKernel(ctx, qkv, uploadRopeTable(ctx, 2048, headDim, 10000), step, 1, heads)]],
   ['kv write', 'T=1', [kvWriteKernel(ctx, qkv, cache, 0, step, 1)]],
   ['decode attention', 'kvLength 2048, 16×128', [cachedAttentionKernel(ctx, qkv, cache, 0, rowOut, step, 1)]],
+  ['decode attention (split)', 'kvLength 2048, 16×128', decodeAttentionKernels(ctx, qkv, cache, 0, rowOut, step, { variant: 'split' })],
   ['swiglu', '[1, 8192]', [swigluKernel(ctx, ff, ffOut, 1, 8192)]],
   ['gelu exact', '576 × 1024 values', [geluKernel(ctx, clipRows, clipOut, 576 * 1024, 'exact')]],
   ['embedding', 'T=1, 2 parts', embeddingKernel(ctx, ids, table, rowOut, 1)],

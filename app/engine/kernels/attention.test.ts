@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attentionKernel, cachedAttentionKernel, fullAttentionKernel } from './attention.ts';
+import { attentionKernel, cachedAttentionKernel, decodeAttentionKernels, fullAttentionKernel, selectDecodeAttentionVariant } from './attention.ts';
+import { isSoftwareAdapter } from './select.ts';
 import { createKvCache, kvValueOffset, kvWriteKernel, type KvCacheLayout } from './kv-cache.ts';
 import { createStepBuffer, writeStepParams } from './step.ts';
 import { attentionReference } from '../reference/attention.ts';
@@ -114,4 +115,34 @@ describe('cached attention', () => {
       }
     });
   }
+});
+
+describe('decode attention', () => {
+  const layout: KvCacheLayout = { layers: 1, heads: 3, headDim: 24, maxPositions: 150 };
+  const d = layout.heads * layout.headDim;
+
+  for (const [variant, workgroupSize] of [['split', 32], ['split', 128], ['single', undefined]] as const) {
+    it(`matches causal attention (${variant}, ${workgroupSize ?? 'default'} threads)`, async () => {
+      const ctx = await testContext();
+      const cache = createKvCache(ctx, layout);
+      ctx.write(cache.layers[0], new Float32Array(cache.layers[0].size / 4).fill(NaN));
+      const total = 133; // 32-key chunks: 4 full and one of 5, then 0-key chunks up to 150
+      const all = randomFloats(total * 3 * d, 37, -3, 3);
+      const { q, k, v } = split(all, total, d);
+      const expected = attentionReference(q, k, v, total, total, layout.heads, layout.headDim, true);
+      const step = createStepBuffer(ctx, 'decode step', { position: 0, kvLength: total - 1 });
+      ctx.run([kvWriteKernel(ctx, ctx.upload('prefix', all.subarray(0, (total - 1) * 3 * d)), cache, 0, step, total - 1)]);
+
+      const last = ctx.upload('last token', all.subarray((total - 1) * 3 * d));
+      const out = ctx.createBuffer('decode out', d * 4);
+      writeStepParams(ctx, step, { position: total - 1, kvLength: total });
+      ctx.run([kvWriteKernel(ctx, last, cache, 0, step, 1), ...decodeAttentionKernels(ctx, last, cache, 0, out, step, { variant, workgroupSize })]);
+      expectClose(new Float32Array(await ctx.read(out)), expected.subarray((total - 1) * d), 2e-6, 1e-5, `${variant} decode`);
+    });
+  }
+
+  it('picks single on a CPU driver', async () => {
+    const ctx = await testContext();
+    expect(selectDecodeAttentionVariant(ctx)).toBe(isSoftwareAdapter(ctx) ? 'single' : 'split');
+  });
 });

@@ -7,6 +7,7 @@ import { requireBytes, requireCount } from './checks.ts';
 import { kvValueOffset, type KvCache } from './kv-cache.ts';
 import { STEP_PARAMS_BYTES } from './step.ts';
 import { checkedWorkgroupSize } from './workgroup-size.ts';
+import { isSoftwareAdapter } from './select.ts';
 
 /** Strided layout of an operand: element (row r, head h, dim j) is buffer[offset + h·headStride + r·rowStride + j], in f32 elements. */
 export interface AttentionOperand {
@@ -123,4 +124,70 @@ export function fullAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, out: GPUBuf
   const d = heads * headDim;
   const operand = (section: number): AttentionOperand => ({ buffer: qkv, offset: section * d, rowStride: 3 * d, headStride: headDim });
   return attentionKernel(ctx, { q: operand(0), k: operand(1), v: operand(2), out, tokens, heads, headDim, maxKeys: tokens, causal: false, workgroupSize, label });
+}
+
+export type DecodeAttentionVariant = 'single' | 'split';
+
+/**
+ * Picks the decode attention variant. GPUs get 'split' (heads × key chunks workgroups, then a
+ * combine), because 'single' runs one workgroup a head, 16 for OLMo, and leaves most cores idle.
+ * CPU drivers such as SwiftShader already have enough workgroups for their few cores and pay
+ * for the second dispatch, so they get 'single'.
+ * NOTE: the split variant is checked for correctness on SwiftShader only; its speed-up on GPUs
+ * is expected from the occupancy, not yet measured.
+ */
+export function selectDecodeAttentionVariant(ctx: GpuContext): DecodeAttentionVariant {
+  return isSoftwareAdapter(ctx) ? 'single' : 'split';
+}
+
+export interface DecodeAttentionOptions {
+  variant?: DecodeAttentionVariant;
+  /** Threads a workgroup, and keys a chunk for 'split' (a power of two ≥ headDim there; 128 when absent). */
+  workgroupSize?: number;
+  label?: string;
+}
+
+/**
+ * Builds OLMo's attention for one decode step (one token, at position step.kvLength - 1) of
+ * layer `layer`: `qkv` [1, 3·d] after RoPE, the cache already holding this token's k and v.
+ * Returns one dispatch ('single', the causal kernel) or two ('split': partial, then combine),
+ * to be encoded in order.
+ */
+export function decodeAttentionKernels(ctx: GpuContext, qkv: GPUBuffer, cache: KvCache, layer: number, out: GPUBuffer, step: GPUBuffer, options: DecodeAttentionOptions = {}): Dispatch[] {
+  const label = options.label ?? `decode attention ${layer}`;
+  const variant = options.variant ?? selectDecodeAttentionVariant(ctx);
+  if (variant === 'single') return [cachedAttentionKernel(ctx, qkv, cache, layer, out, step, 1, label, options.workgroupSize)];
+
+  const { heads, headDim, maxPositions } = cache.layout;
+  const buffer = cache.layers[layer];
+  if (!buffer) throw new ShapeError(`${label}: layer ${layer} is outside the cache's ${cache.layers.length} layers.`);
+  const workgroupSize = checkedWorkgroupSize(ctx, label, options.workgroupSize ?? 128);
+  if (workgroupSize < headDim) throw new ShapeError(`${label}: the split variant needs workgroupSize ≥ headDim; got ${workgroupSize} < ${headDim}.`);
+  if (headDim > MAX_HEAD_DIM) throw new ShapeError(`${label}: headDim ${headDim} is over the supported ${MAX_HEAD_DIM}.`);
+  requireBytes(label, 'qkv', qkv, 3 * heads * headDim * 4, `[1, ${3 * heads * headDim}] f32`);
+  requireBytes(label, 'output', out, heads * headDim * 4, `[1, ${heads * headDim}] f32`);
+  requireBytes(label, 'step params', step, STEP_PARAMS_BYTES, 'StepParams');
+
+  const chunks = Math.ceil(maxPositions / workgroupSize);
+  const partials = ctx.createBuffer(`${label} partials`, heads * chunks * (headDim + 2) * 4);
+  const params = ctx.uniform(`${label} params`, [heads, headDim, maxPositions, chunks, 1 / Math.sqrt(headDim)], ['u32', 'u32', 'u32', 'u32', 'f32']);
+  const constants = { WG: workgroupSize };
+  const partialPipeline = ctx.pipeline('attention_decode', { constants }, 'partial_main');
+  const combinePipeline = ctx.pipeline('attention_decode', { constants }, 'combine_main');
+  const bind = (pipeline: GPUComputePipeline, name: string, entries: [number, GPUBuffer][]) =>
+    ctx.device.createBindGroup({ label: name, layout: pipeline.getBindGroupLayout(0), entries: entries.map(([binding, b]) => ({ binding, resource: { buffer: b } })) });
+  return [
+    {
+      label: `${label} partial`,
+      pipeline: partialPipeline,
+      bindGroups: [bind(partialPipeline, `${label} partial`, [[0, qkv], [1, buffer], [2, partials], [3, params], [4, step]])],
+      workgroups: [chunks, heads, 1],
+    },
+    {
+      label: `${label} combine`,
+      pipeline: combinePipeline,
+      bindGroups: [bind(combinePipeline, `${label} combine`, [[2, partials], [3, params], [5, out]])],
+      workgroups: [heads, 1, 1],
+    },
+  ];
 }
