@@ -5,9 +5,18 @@
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startPackageServer, type PackageServer } from './app-package-server.ts';
+import type { Locator } from '@playwright/test';
 import { ask, DEMO_PACKAGE, dropFile, IMAGES, lastAnswer, loadModel, openApp, screenshot } from './app-helpers.ts';
 
 const CHELSEA = join(IMAGES, 'chelsea.png');
+
+/** Reads the token count an answer shows under its text. */
+async function tokenCount(answer: Locator): Promise<number> {
+  const meta = await answer.getByTestId('answer-meta').textContent();
+  const match = /(\d+) tokens?/.exec(meta ?? '');
+  if (!match) throw new Error(`The answer shows no token count: "${meta}"`);
+  return Number(match[1]);
+}
 
 test('demo package answers, follows up and stops', async ({ page }) => {
   await openApp(page);
@@ -22,14 +31,25 @@ test('demo package answers, follows up and stops', async ({ page }) => {
   await expect(page.getByTestId('photo-thumb')).toBeVisible();
   await expect(page.getByText('chelsea.png · 451×300')).toBeVisible();
 
-  // First question: tokens stream in, then the answer finishes with a speed readout.
+  // The settings start at the chat defaults; shorter answers keep the test quick.
+  await page.getByText('Settings').click();
+  await expect(page.getByLabel('Temperature')).toHaveValue('0.2');
+  await expect(page.getByLabel('Top-p')).toHaveValue('0.7');
+  await expect(page.getByLabel('Maximum length (tokens)')).toHaveValue('512');
+  await page.getByLabel('Maximum length (tokens)').fill('24');
+
+  // First question: tokens stream in one by one, then the answer finishes with a speed readout.
   await ask(page, 'What animal is in the photo?');
   const first = lastAnswer(page);
   await expect(first).toHaveAttribute('data-state', 'streaming');
-  await expect(first.getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+  await expect(first.getByTestId('answer-meta')).toContainText(/Answering · \d+ tokens?/);
+  const seen = await tokenCount(first);
+  await expect.poll(() => tokenCount(first)).toBeGreaterThan(seen);
   await screenshot(page, 'answering');
   await expect(first).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(first.getByTestId('answer-meta')).toContainText('tokens/s');
+  expect(await tokenCount(first)).toBeLessThanOrEqual(24);
+  await expect(first.getByTestId('answer-text')).not.toBeEmpty();
   await expect(first.locator('[aria-live]')).toHaveCount(1);
 
   // Follow-up in the same conversation.
@@ -37,15 +57,16 @@ test('demo package answers, follows up and stops', async ({ page }) => {
   await expect(page.getByTestId('message-user')).toHaveCount(2);
   await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(page.getByTestId('message-assistant')).toHaveCount(2);
+  await expect(page.getByTestId('message-assistant').first()).toHaveAttribute('data-state', 'done');
 
   // Stop midway: a long answer is cut after its first tokens, then the next question works.
-  await page.getByText('Settings').click();
   await page.getByLabel('Maximum length (tokens)').fill('512');
   await ask(page, 'Describe the photo in detail.');
   const stopped = lastAnswer(page);
-  await expect(stopped.getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+  await expect(stopped.getByTestId('answer-meta')).toContainText(/Answering · \d+ tokens\b/);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(stopped).toHaveAttribute('data-state', 'stopped');
+  expect(await tokenCount(stopped)).toBeLessThan(512);
   await expect(page.getByRole('button', { name: 'Ask' })).toBeVisible();
 
   await page.getByLabel('Maximum length (tokens)').fill('8');
@@ -62,7 +83,7 @@ test('demo package answers, follows up and stops', async ({ page }) => {
 test('reloads offline from the caches and answers', async ({ page, context }) => {
   await openApp(page);
   await loadModel(page, 'models/demo/');
-  await expect(page.getByText(/random demo/)).toBeVisible();
+  await expect(page.getByTestId('model-ready')).toContainText('random demo');
   // The service worker has precached the app shell once it is ready.
   await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
@@ -78,7 +99,7 @@ test('reloads offline from the caches and answers', async ({ page, context }) =>
   await page.getByLabel('Maximum length (tokens)').fill('8');
   await ask(page, 'What is in the photo?');
   await expect(lastAnswer(page)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
-  await expect(lastAnswer(page).getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+  await expect(lastAnswer(page).getByTestId('answer-meta')).toContainText(/\d+ tokens?/);
 });
 
 test('bad photos give messages and keep the conversation', async ({ page }) => {

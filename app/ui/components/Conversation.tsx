@@ -41,7 +41,7 @@ function Answer({ message }: { message: Message }) {
       <p className="meta small" data-testid="answer-meta">
         {streaming && 'Answering · '}
         {message.state === 'stopped' && 'Stopped · '}
-        {message.tokenCount !== undefined && message.tokenCount > 0 && `${message.tokenCount} tokens`}
+        {message.tokenCount !== undefined && message.tokenCount > 0 && `${message.tokenCount} ${message.tokenCount === 1 ? 'token' : 'tokens'}`}
         {message.tokensPerS !== undefined && message.tokensPerS > 0 && ` · ${message.tokensPerS.toFixed(1)} tokens/s`}
       </p>
     </>
