@@ -1,5 +1,6 @@
 /**
- * The kernels' TS wrappers and WGSL run on Chromium's WebGPU, in the page and in a module
+ * The kernels' TS wrappers and WGSL (LayerNorm, exact GELU, greedy sampling, KV cache write and
+ * causal attention) run on Chromium's WebGPU, in the page and in a module
  * worker, and agree with the CPU references. The spec serves the harness page
  * (`e2e/harness/kernel.html`) from its own Vite dev server on 127.0.0.1.
  */
@@ -9,6 +10,7 @@ import { expect, test } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 
 import { geluReference } from '../app/engine/reference/activation.ts';
+import { attentionReference } from '../app/engine/reference/attention.ts';
 import { layerNormReference } from '../app/engine/reference/norm.ts';
 import { argmaxReference } from '../app/engine/reference/sample.ts';
 import type { KernelError, KernelRequest, KernelResult } from './harness/kernel-common.ts';
@@ -58,6 +60,7 @@ function request(): KernelRequest {
     norm: { x: values(rows * cols, 1, -3, 5), weight: values(cols, 2, 0.5, 2), bias: values(cols, 5, -1, 1), rows, cols },
     gelu,
     sample: { logits, vocab: 1000 },
+    attention: { qkv: values(9 * 3 * 2 * 24, 6, -2, 2), tokens: 9, heads: 2, headDim: 24 },
   };
 }
 
@@ -85,5 +88,10 @@ for (const where of ['runInPage', 'runInWorker'] as const) {
     expectClose(output.gelu, geluExpected, 1.5e-7 * 12, 1e-6, 'gelu');
     expect(output.token).toBe(argmaxReference(sample.logits, sample.vocab));
     expect(output.token).toBe(123);
+
+    const { tokens, heads, headDim } = input.attention;
+    const d = heads * headDim;
+    const part = (section: number) => Array.from({ length: tokens * d }, (_, i) => input.attention.qkv[Math.floor(i / d) * 3 * d + section * d + (i % d)]);
+    expectClose(output.attention, attentionReference(part(0), part(1), part(2), tokens, tokens, heads, headDim, true), 2e-6, 1e-5, 'attention');
   });
 }

@@ -2,7 +2,9 @@
 import '../../app/engine/gpu/shaders.browser.ts';
 import { GpuContext } from '../../app/engine/gpu/context.ts';
 import { describeAdapter, requestBrowserDevice } from '../../app/engine/gpu/device.ts';
+import { cachedAttentionKernel } from '../../app/engine/kernels/attention.ts';
 import { geluKernel } from '../../app/engine/kernels/elementwise.ts';
+import { createKvCache, kvWriteKernel } from '../../app/engine/kernels/kv-cache.ts';
 import { layerNormKernel } from '../../app/engine/kernels/layernorm.ts';
 import { sampleKernel, selectArgmaxVariant } from '../../app/engine/kernels/sample.ts';
 import { createStepBuffer } from '../../app/engine/kernels/step.ts';
@@ -14,6 +16,8 @@ export interface KernelRequest {
   gelu: number[];
   /** Logits for a greedy draw over ids below `vocab`. */
   sample: { logits: number[]; vocab: number };
+  /** Fused q | k | v rows [tokens, 3·heads·headDim] for a causal prefill through the KV cache. */
+  attention: { qkv: number[]; tokens: number; heads: number; headDim: number };
 }
 
 export interface KernelResult {
@@ -23,6 +27,7 @@ export interface KernelResult {
   norm: number[];
   gelu: number[];
   token: number;
+  attention: number[];
 }
 
 export interface KernelError {
@@ -50,7 +55,17 @@ export async function runKernels(request: KernelRequest, inWorker: boolean): Pro
     const step = createStepBuffer(ctx, 'step', { position: 0, kvLength: 0, temperature: 0 });
     const sampleDispatch = sampleKernel(ctx, ctx.upload('logits', Float32Array.from(sample.logits)), token, step, { vocabSize: sample.vocab });
 
-    ctx.run([normDispatch, geluDispatch, sampleDispatch]);
+    const { attention } = request;
+    const cache = createKvCache(ctx, { layers: 1, heads: attention.heads, headDim: attention.headDim, maxPositions: attention.tokens + 3 });
+    const qkv = ctx.upload('qkv', Float32Array.from(attention.qkv));
+    const attentionOut = ctx.createBuffer('attention out', (attention.qkv.length / 3) * 4);
+    const attentionStep = createStepBuffer(ctx, 'attention step', { position: 0, kvLength: attention.tokens });
+    const attentionDispatches = [
+      kvWriteKernel(ctx, qkv, cache, 0, attentionStep, attention.tokens),
+      cachedAttentionKernel(ctx, qkv, cache, 0, attentionOut, attentionStep, attention.tokens),
+    ];
+
+    ctx.run([normDispatch, geluDispatch, sampleDispatch, ...attentionDispatches]);
     const result: KernelResult = {
       inWorker,
       adapter: describeAdapter(handle.summary),
@@ -58,6 +73,7 @@ export async function runKernels(request: KernelRequest, inWorker: boolean): Pro
       norm: Array.from(new Float32Array(await ctx.read(normOut))),
       gelu: Array.from(new Float32Array(await ctx.read(geluOut))),
       token: new Uint32Array(await ctx.read(token))[0],
+      attention: Array.from(new Float32Array(await ctx.read(attentionOut))),
     };
     handle.device.destroy();
     return result;

@@ -49,6 +49,8 @@ export function encodeStepParams(params: StepParams): ArrayBuffer {
   if (!Number.isInteger(position) || position < 0 || !Number.isInteger(kvLength) || kvLength < position) {
     throw new ShapeError(`Step params: position ${position} and kvLength ${kvLength} must be integers with 0 ≤ position ≤ kvLength.`);
   }
+  const temperature = params.temperature ?? 0;
+  if (!Number.isFinite(temperature)) throw new ShapeError(`Step params: temperature ${temperature} must be a finite number (0 or less for greedy).`);
   const topP = params.topP ?? 1;
   if (!(topP > 0 && topP <= 1)) throw new ShapeError(`Step params: topP ${topP} must be in (0, 1].`);
   const data = new ArrayBuffer(STEP_PARAMS_BYTES);
@@ -57,7 +59,7 @@ export function encodeStepParams(params: StepParams): ArrayBuffer {
   view.setUint32(4, kvLength, true);
   view.setUint32(8, params.sampleIndex ?? 0, true);
   view.setUint32(12, (params.seed ?? 0) >>> 0, true);
-  view.setFloat32(16, params.temperature ?? 0, true);
+  view.setFloat32(16, temperature, true);
   view.setFloat32(20, topP, true);
   return data;
 }
