@@ -149,7 +149,7 @@ export interface DecodeAttentionOptions {
 
 /**
  * Builds OLMo's attention for one decode step (one token, at position step.kvLength - 1) of
- * layer `layer`: `qkv` [1, 3·d] after RoPE, the cache already holding this token's k and v.
+ * layer `layer`: `qkv` [1, 3·d] after RoPE, and the cache must already contain this token's k and v.
  * Returns one dispatch ('single', the causal kernel) or two ('split': partial, then combine),
  * to be encoded in order.
  */
