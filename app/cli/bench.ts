@@ -80,7 +80,7 @@ async function runKernels(values: Record<string, string | boolean | undefined>):
   const notes = [
     `variant: ${variant.reason}`,
     report.timingMethod === 'timestamp-query'
-      ? 'timing: GPU timestamp queries, median of each kernel\'s runs'
+      ? 'timing: GPU timestamp queries, median of each kernel\'s runs (short kernels repeated within a pass to outlast timestamp rounding)'
       : 'timing: wall clock from submit to onSubmittedWorkDone (no timestamp-query, or --wall-time), which adds submission latency',
   ];
   console.log(`\n${formatKernelReport(report, notes)}`);
