@@ -62,7 +62,7 @@ export async function timeDispatches(ctx: GpuContext, dispatches: readonly Dispa
   return { medianMs: median(samplesMs), samplesMs, method, repeat };
 }
 
-/** One sample a compute pass, each pass holding `repeat` copies of `dispatches`, timed by GPU timestamps. */
+/** Measures `runs` samples with GPU timestamps, one compute pass of `repeat` copies of `dispatches` each. */
 async function timestampSamples(ctx: GpuContext, dispatches: readonly Dispatch[], runs: number, repeat: number): Promise<number[]> {
   const device = ctx.device;
   const querySet = device.createQuerySet({ label: 'timing queries', type: 'timestamp', count: 2 * runs });
@@ -82,7 +82,7 @@ async function timestampSamples(ctx: GpuContext, dispatches: readonly Dispatch[]
   return samplesMs;
 }
 
-/** One sample a submit of `repeat` copies of `dispatches`, timed by wall clock until the queue is done. */
+/** Measures `runs` samples by wall clock, one submit of `repeat` copies of `dispatches` each, until the queue is done. */
 async function wallSamples(ctx: GpuContext, dispatches: readonly Dispatch[], runs: number, repeat: number): Promise<number[]> {
   const repeated = Array.from({ length: repeat }, () => dispatches).flat();
   const samplesMs: number[] = [];
