@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { denseLinear, rowsPerBinding, uploadDenseWeight, type DenseDtype, type DenseWeight } from './dense.ts';
+import { kernelVariant } from './select.ts';
 import { variantsFor } from './testing.ts';
 import type { KernelVariant } from './tuning.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -88,6 +89,16 @@ describe('denseLinear', async () => {
       });
     }
   }
+
+  it('runs on a device without subgroups or shader-f16', async () => {
+    const plain = await testContext({ disableFeatures: ['subgroups', 'shader-f16'] });
+    const variant = kernelVariant(plain);
+    expect(variant.reduction).toBe('workgroup');
+    expect(variant.f16Read).toBe('unpack');
+    for (const tokens of [1, 5]) {
+      await runDense(plain, { tokens, inFeatures: 148, outFeatures: 45, dtype: 'f16', bias: true }, variant, 7);
+    }
+  });
 
   it('splits the output head at a 128 MiB binding limit', async () => {
     const capped = await testContext({ maxStorageBufferBindingSize: 128 * 2 ** 20 });

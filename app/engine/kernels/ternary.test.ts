@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ternaryLinear } from './ternary.ts';
 import { quantizeActivations } from './quantize.ts';
+import { kernelVariant } from './select.ts';
 import { variantsFor } from './testing.ts';
 import type { KernelVariant } from './tuning.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -171,6 +172,16 @@ describe('ternaryLinear', async () => {
       });
     });
   }
+
+  it('runs on a device without subgroups', async () => {
+    const plain = await testContext({ disableFeatures: ['subgroups'] });
+    const variant = kernelVariant(plain);
+    expect(variant.reduction).toBe('workgroup');
+    for (const tokens of [1, 3]) {
+      const c = exactCase(tokens, 208, 37, 9);
+      expect(Array.from(await runTernary(plain, c, variant))).toEqual(Array.from(expected(c)));
+    }
+  });
 
   it('rejects inFeatures not a multiple of 16', () => {
     const buffer = ctx.createBuffer('ternary reject', 4096);
