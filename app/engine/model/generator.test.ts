@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHAT_TEMPLATE } from '../../checkpoint/manifest.ts';
 import { ReferenceModel, ReferenceCache } from '../reference/model.ts';
 import { ReferenceRunner } from '../reference/runner.ts';
+import { createCodec } from './codec.ts';
 import { IMAGE_MARKER_ID, resolveDims } from './config.ts';
 import { ContextOverflowError } from './errors.ts';
 import { Generator, promptIds, promptText, type TextCodec } from './generator.ts';
@@ -17,8 +19,7 @@ const codec: TextCodec = {
 const greedy: SamplingSettings = { temperature: 0, topP: 1, seed: 0 };
 
 /** A runner that returns a fixed token sequence, to test the stop rules alone. */
-function scriptedRunner(script: number[]): ModelRunner {
-  const dims = resolveDims(buildTestPackage().manifest);
+function scriptedRunner(script: number[], dims = resolveDims(buildTestPackage().manifest)): ModelRunner {
   let length = 0;
   return {
     dims,
@@ -62,6 +63,25 @@ describe('generator', () => {
     expect(r.stopReason).toBe('eos');
     expect(r.tokens.length).toBe(3);
     expect(r.text).toBe('hi');
+  });
+
+  it('streams through the tokenizer decoder', async () => {
+    const tokenizer = createCodec(readFileSync(new URL('../../test/data/tokenizer/tokenizer.json', import.meta.url), 'utf8'));
+    // An emoji spans several byte-level tokens; the stop text spans several too.
+    const dims = resolveDims(buildTestPackage({ ...TINY_SHAPE, vocabSize: 50280, embeddingSize: 50304, eosTokenIds: [50279, 0] }).manifest);
+    const script = tokenizer.encode('Hi 🙂 there</s>more');
+    const g = new Generator(scriptedRunner(script, dims), tokenizer);
+    const pieces: string[] = [];
+    const r = await g.generate([2, 3], { sampling: greedy, maxNewTokens: 40, stopText: '</s>', onText: (t) => pieces.push(t) });
+    expect(r.stopReason).toBe('stop_text');
+    expect(r.text).toBe('Hi 🙂 there');
+    expect(pieces.join('')).toBe('Hi 🙂 there');
+    expect(pieces.every((p) => !p.includes('\uFFFD'))).toBe(true);
+
+    const eos = new Generator(scriptedRunner([...tokenizer.encode('ok'), 50279], dims), tokenizer);
+    const e = await eos.generate([2, 3], { sampling: greedy, maxNewTokens: 40, stopText: '</s>' });
+    expect(e.stopReason).toBe('eos');
+    expect(e.text).toBe('ok');
   });
 
   it('rejects a prompt past the context', async () => {

@@ -12,6 +12,19 @@ export interface TextCodec {
   encode(text: string): number[];
   /** Decodes ids with the special tokens (ids 0 and 1) skipped. */
   decode(ids: readonly number[]): string;
+  /**
+   * Starts a streaming decoder for one answer, which ends at a stop id or the stop text. Without
+   * it, generation decodes all the answer's ids again after each token.
+   */
+  stream?(stopText: string, stopIds: readonly number[]): AnswerStream;
+}
+
+/** Incremental decoding of one answer (the tokenizer's `StreamingDecoder`). */
+export interface AnswerStream {
+  /** Adds one id; returns the text it completes and whether the answer ended. */
+  push(id: number): { text: string; done: boolean };
+  /** Ends the answer and returns the text still held back. */
+  finish(): { text: string };
 }
 
 export interface ChatTurnText {
@@ -144,6 +157,7 @@ export class Generator {
     let prefillMs = 0;
     const start = performance.now();
 
+    const stream = this.codec.stream?.(options.stopText, dims.llm.eosTokenIds);
     const pending = ids.slice(shared);
     let input = pending;
     for (let step = 0; step < options.maxNewTokens; step++) {
@@ -162,6 +176,19 @@ export class Generator {
       if (out.token < 0 || out.token >= vocab) throw new RangeError(`The sampler returned token ${out.token}, outside the vocabulary of ${vocab}.`);
       if (out.logits) logits.push(out.logits);
       tokens.push(out.token);
+      if (stream) {
+        const piece = stream.push(out.token);
+        if (piece.text) {
+          text += piece.text;
+          options.onText?.(piece.text, tokens.length);
+        }
+        if (piece.done) {
+          stopReason = dims.llm.eosTokenIds.includes(out.token) ? 'eos' : 'stop_text';
+          break;
+        }
+        input = [out.token];
+        continue;
+      }
       if (dims.llm.eosTokenIds.includes(out.token)) {
         stopReason = 'eos';
         break;
@@ -179,7 +206,13 @@ export class Generator {
       emitted = this.emit(options, text, emitted, tokens.length, false);
       input = [out.token];
     }
-    if (stopReason !== 'stop_text') {
+    if (stream) {
+      const rest = stream.finish().text;
+      if (rest) {
+        text += rest;
+        options.onText?.(rest, tokens.length);
+      }
+    } else if (stopReason !== 'stop_text') {
       // The stop token is not part of the answer.
       const answerIds = stopReason === 'eos' ? tokens.slice(0, -1) : tokens;
       text = this.codec.decode(answerIds);
