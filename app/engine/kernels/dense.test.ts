@@ -73,6 +73,8 @@ describe('denseLinear', async () => {
           // 37 tokens × 45 rows: no multiple of the 32 × 32 workgroup tile.
           await runDense(ctx, { tokens: 37, inFeatures: 148, outFeatures: 45, dtype, bias: true }, variant, 3);
           await runDense(ctx, { tokens: 2, inFeatures: 64, outFeatures: 5, dtype, bias: false }, variant, 4);
+          // Past one 64 × 64 workgroup tile in both directions.
+          await runDense(ctx, { tokens: 70, inFeatures: 40, outFeatures: 130, dtype, bias: true }, variant, 8);
         });
 
         it('splits weights across bindings', async () => {

@@ -76,7 +76,8 @@ function weightDefines(ctx: GpuContext, dtype: DenseDtype, variant: KernelVarian
 
 /**
  * y = x · Wᵀ (+ bias) with f32 accumulation: the mat-vec (shaders/dense_matvec.wgsl) for one
- * token, the register-tiled matmul (dense_matmul.wgsl) for more. Returns one dispatch a weight
+ * token, the register-tiled (dense_matmul.wgsl) or workgroup-tiled (dense_matmul_tiled.wgsl)
+ * matmul for more, as `variant.denseMatmul` says. Returns one dispatch a weight
  * part, all writing `output`; encode them together. f16 weights are read as f16 when the variant
  * says so and the device has shader-f16, else unpacked from u32.
  */
@@ -131,12 +132,17 @@ export function denseLinear(ctx: GpuContext, args: DenseLinearArgs, variant: Ker
       continue;
     }
 
-    const tm = variant.matmulTokens;
-    const tn = variant.matmulRows;
-    const pipeline = ctx.pipeline('dense_matmul', {
-      defines: { ...defines, ENABLE: enable, TM: String(tm), TN: String(tn), HAS_BIAS: hasBias },
-    });
-    const workgroups: [number, number, number] = [Math.ceil(rows / (8 * tn)), Math.ceil(tokens / (8 * tm)), 1];
+    let pipeline: GPUComputePipeline;
+    let workgroups: [number, number, number];
+    if (variant.denseMatmul === 'workgroup-tiles') {
+      pipeline = ctx.pipeline('dense_matmul_tiled', { defines: { ...defines, ENABLE: enable, HAS_BIAS: hasBias } });
+      workgroups = [Math.ceil(rows / 64), Math.ceil(tokens / 64), 1];
+    } else {
+      const tm = variant.matmulTokens;
+      const tn = variant.matmulRows;
+      pipeline = ctx.pipeline('dense_matmul', { defines: { ...defines, ENABLE: enable, TM: String(tm), TN: String(tn), HAS_BIAS: hasBias } });
+      workgroups = [Math.ceil(rows / (8 * tn)), Math.ceil(tokens / (8 * tm)), 1];
+    }
     if (workgroups[0] > 65535 || workgroups[1] > 65535) {
       throw new ShapeError(`${kernel}: ${tokens} tokens × ${rows} rows need more than 65535 workgroups along one axis; split the call.`);
     }

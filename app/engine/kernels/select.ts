@@ -6,9 +6,9 @@
  */
 import type { GpuContext } from '../gpu/context.ts';
 import { GpuError } from '../gpu/errors.ts';
-import { GPU_TUNING, SOFTWARE_TUNING, type KernelVariant, type Reduction } from './tuning.ts';
+import { GPU_TUNING, SOFTWARE_TUNING, type DenseMatmul, type KernelVariant, type Reduction } from './tuning.ts';
 
-export type { KernelVariant, Reduction, F16Read } from './tuning.ts';
+export type { DenseMatmul, KernelVariant, Reduction, F16Read } from './tuning.ts';
 
 /** A variant asks for a feature the device was created without. */
 export class UnsupportedVariantError extends GpuError {
@@ -91,33 +91,63 @@ export function reductionDefines(reduction: Reduction, subgroupStatements: strin
   return { ENABLE: extraEnable, SUBGROUP_BUILTINS: '', REDUCE: '' };
 }
 
+export interface ProbeOptions {
+  /**
+   * Dense matmul shape to time both matmul variants on (default 576 tokens × 1024 → 1024 f16, a
+   * CLIP projection). Without it, software adapters skip this probe and keep register tiles,
+   * since a barrier per step is what they run slowest.
+   */
+  denseShape?: { tokens: number; inFeatures: number; outFeatures: number };
+}
+
 /**
- * Times the mat-vec with each reduction the device offers on a 2048×2048 ternary weight (the
- * shape of `attn_out`), keeps the faster for `ctx` and returns it with the timings in `reason`.
+ * Times the variants on this adapter and keeps the faster for `ctx`: both reductions on a
+ * 2048×2048 ternary mat-vec (the shape of `attn_out`) when the device has subgroups, and both
+ * dense matmuls (see `ProbeOptions`). Returns the variant with the timings in `reason`. Takes
+ * well under a second on a GPU and a few seconds on SwiftShader.
  */
-export async function probeVariant(ctx: GpuContext): Promise<KernelVariant> {
-  const base = selectVariant(ctx);
-  if (!ctx.has('subgroups')) {
-    useVariant(ctx, base);
-    return base;
-  }
-  const { ternaryLinear } = await import('./ternary.ts');
+export async function probeVariant(ctx: GpuContext, options: ProbeOptions = {}): Promise<KernelVariant> {
   const { timeDispatches } = await import('../bench/timer.ts');
-  const rows = 2048;
-  const cols = 2048;
-  const q = ctx.createBuffer('probe activations', cols);
-  const scales = ctx.upload('probe scales', new Float32Array([1]));
-  const weight = ctx.createBuffer('probe weight', (rows * cols) / 4);
-  const output = ctx.createBuffer('probe output', rows * 4);
-  const medians: Record<Reduction, number> = { subgroup: 0, workgroup: 0 };
-  for (const reduction of ['subgroup', 'workgroup'] as const) {
-    const dispatch = ternaryLinear(ctx, { q, scales, weight, sw: 1, tokens: 1, inFeatures: cols, outFeatures: rows, output }, { ...base, reduction });
-    medians[reduction] = (await timeDispatches(ctx, [dispatch], { runs: 9 })).medianMs;
+  let variant = selectVariant(ctx);
+
+  if (ctx.has('subgroups')) {
+    const { ternaryLinear } = await import('./ternary.ts');
+    const rows = 2048;
+    const cols = 2048;
+    const q = ctx.createBuffer('probe activations', cols);
+    const scales = ctx.upload('probe scales', new Float32Array([1]));
+    const weight = ctx.createBuffer('probe weight', (rows * cols) / 4);
+    const output = ctx.createBuffer('probe output', rows * 4);
+    const medians: Record<Reduction, number> = { subgroup: 0, workgroup: 0 };
+    for (const reduction of ['subgroup', 'workgroup'] as const) {
+      const dispatch = ternaryLinear(ctx, { q, scales, weight, sw: 1, tokens: 1, inFeatures: cols, outFeatures: rows, output }, { ...variant, reduction });
+      medians[reduction] = (await timeDispatches(ctx, [dispatch], { runs: 9 })).medianMs;
+    }
+    for (const buffer of [q, scales, weight, output]) buffer.destroy();
+    const reduction: Reduction = medians.subgroup <= medians.workgroup ? 'subgroup' : 'workgroup';
+    const timings = `faster on a 2048×2048 ternary mat-vec: subgroup ${medians.subgroup.toFixed(3)} ms, workgroup ${medians.workgroup.toFixed(3)} ms`;
+    variant = variantWith(ctx, reduction, timings);
   }
-  for (const buffer of [q, scales, weight, output]) buffer.destroy();
-  const reduction: Reduction = medians.subgroup <= medians.workgroup ? 'subgroup' : 'workgroup';
-  const timings = `faster on a 2048×2048 ternary mat-vec: subgroup ${medians.subgroup.toFixed(3)} ms, workgroup ${medians.workgroup.toFixed(3)} ms`;
-  const variant = variantWith(ctx, reduction, timings);
+
+  if (options.denseShape || !isSoftwareAdapter(ctx)) {
+    const { denseLinear } = await import('./dense.ts');
+    const { tokens, inFeatures, outFeatures } = options.denseShape ?? { tokens: 576, inFeatures: 1024, outFeatures: 1024 };
+    const input = ctx.createBuffer('probe dense input', tokens * inFeatures * 4);
+    const part = ctx.createBuffer('probe dense weight', outFeatures * inFeatures * 2);
+    const output = ctx.createBuffer('probe dense output', tokens * outFeatures * 4);
+    const weight = { parts: [part], rowsPerPart: outFeatures, dtype: 'f16' as const };
+    const medians: Record<DenseMatmul, number> = { registers: 0, 'workgroup-tiles': 0 };
+    for (const denseMatmul of ['registers', 'workgroup-tiles'] as const) {
+      const dispatches = denseLinear(ctx, { input, weight, tokens, inFeatures, outFeatures, output }, { ...variant, denseMatmul });
+      medians[denseMatmul] = (await timeDispatches(ctx, dispatches, { runs: 5 })).medianMs;
+    }
+    for (const buffer of [input, part, output]) buffer.destroy();
+    const denseMatmul: DenseMatmul = medians['workgroup-tiles'] < medians.registers ? 'workgroup-tiles' : 'registers';
+    const shape = `${tokens}×${inFeatures}→${outFeatures}`;
+    const timings = `dense matmul with ${denseMatmul} (${shape} f16: registers ${medians.registers.toFixed(3)} ms, workgroup tiles ${medians['workgroup-tiles'].toFixed(3)} ms)`;
+    variant = { ...variant, denseMatmul, reason: `${variant.reason}; ${timings}` };
+  }
+
   useVariant(ctx, variant);
   return variant;
 }

@@ -5,7 +5,8 @@ import { GPU_TUNING, SOFTWARE_TUNING, type KernelVariant, type Reduction } from 
 
 /**
  * Variants to test on `ctx`: each reduction the device offers, each crossed with both tuning
- * tables so the workgroup and tile shapes of other adapters run here too.
+ * tables so the workgroup and tile shapes of other adapters run here too. The GPU table runs the
+ * workgroup-tiled dense matmul, the software table the register-tiled one.
  */
 export function variantsFor(ctx: GpuContext): { name: string; variant: KernelVariant }[] {
   const base = selectVariant(ctx);
@@ -13,7 +14,8 @@ export function variantsFor(ctx: GpuContext): { name: string; variant: KernelVar
   const out: { name: string; variant: KernelVariant }[] = [];
   for (const reduction of reductions) {
     for (const [tuningName, tuning] of [['gpu', GPU_TUNING], ['software', SOFTWARE_TUNING]] as const) {
-      out.push({ name: `${reduction}/${tuningName}`, variant: { ...base, ...tuning, reduction, reason: 'test' } });
+      const denseMatmul = tuningName === 'gpu' ? 'workgroup-tiles' : 'registers';
+      out.push({ name: `${reduction}/${tuningName}`, variant: { ...base, ...tuning, reduction, denseMatmul, reason: 'test' } });
     }
   }
   return out;

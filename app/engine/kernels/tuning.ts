@@ -9,6 +9,12 @@ export type Reduction = 'subgroup' | 'workgroup';
 /** How dense f16 weights are read: raw halves as u32 through `unpack2x16float`, or `f16` types. */
 export type F16Read = 'unpack' | 'shader-f16';
 
+/**
+ * The dense matmul (more than one token): `registers` keeps a 4×4 block a thread and shares loads
+ * through the cache, with no barrier; `workgroup-tiles` stages 64×64 tiles in workgroup memory.
+ */
+export type DenseMatmul = 'registers' | 'workgroup-tiles';
+
 export interface KernelVariant {
   reduction: Reduction;
   f16Read: F16Read;
@@ -21,6 +27,7 @@ export interface KernelVariant {
   /** Register block of a matmul thread: tokens (TM) × output rows (TN); a workgroup is 8×8 threads. */
   matmulTokens: number;
   matmulRows: number;
+  denseMatmul: DenseMatmul;
   /** Why this variant was chosen, for logs and `trit bench`. */
   reason: string;
 }
@@ -36,6 +43,9 @@ export const GPU_TUNING = {
   matvecRows: 4,
   matmulTokens: 4,
   matmulRows: 4,
+  // NOTE: `probeVariant` picks workgroup tiles where they measure faster; unprobed, the variant
+  // measured on this project's only adapter (SwiftShader) stays.
+  denseMatmul: 'registers',
 } as const;
 
 /**
@@ -52,4 +62,5 @@ export const SOFTWARE_TUNING = {
   matvecRows: 8,
   matmulTokens: 4,
   matmulRows: 8,
+  denseMatmul: 'registers',
 } as const;
