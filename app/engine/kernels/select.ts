@@ -2,7 +2,7 @@
  * Picks the kernel variant for an adapter: the reduction (subgroup operations or workgroup memory),
  * how f16 weights are read, and the workgroup shapes of `tuning.ts`. `selectVariant` decides from
  * the adapter's features and kind; `probeVariant` also times both reductions on a mat-vec and keeps
- * the faster. Either way `reason` says why.
+ * the faster. Either way `reason` records the grounds.
  */
 import type { GpuContext } from '../gpu/context.ts';
 import { GpuError } from '../gpu/errors.ts';
@@ -10,7 +10,7 @@ import { GPU_TUNING, SOFTWARE_TUNING, type DenseMatmul, type KernelVariant, type
 
 export type { DenseMatmul, KernelVariant, Reduction, F16Read } from './tuning.ts';
 
-/** A variant asks for a feature the device was created without. */
+/** A variant needs a feature the device was created without. */
 export class UnsupportedVariantError extends GpuError {
   override name = 'UnsupportedVariantError';
 }
@@ -47,7 +47,7 @@ function variantWith(ctx: GpuContext, reduction: Reduction, reductionWhy: string
   };
 }
 
-/** The variant the wrappers use for `ctx`: the probed one if `probeVariant` ran, else `selectVariant`'s. */
+/** Returns the variant the wrappers use for `ctx`: the probed one if `probeVariant` ran, else `selectVariant`'s. */
 export function kernelVariant(ctx: GpuContext): KernelVariant {
   let variant = chosen.get(ctx);
   if (!variant) {
@@ -76,7 +76,7 @@ export function checkVariant(ctx: GpuContext, variant: KernelVariant): void {
 /**
  * WGSL text for the `{{ENABLE}}`, `{{SUBGROUP_BUILTINS}}` and `{{REDUCE}}` placeholders of a kernel
  * that combines partial sums: with subgroups, `subgroupStatements` reduce inside each subgroup and
- * `stride` becomes the subgroup size, so one slot in `stride` holds each subgroup's total.
+ * `stride` becomes the subgroup size, so one slot in `stride` contains each subgroup's total.
  * NOTE: this assumes subgroups cover consecutive local invocation indices, which WGSL does not
  * promise but Vulkan, Metal and D3D12 drivers do for one-dimensional workgroups.
  */

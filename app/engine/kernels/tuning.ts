@@ -3,15 +3,15 @@
  * retune is one edit. `select.ts` picks a set per adapter and records why.
  */
 
-/** How a workgroup combines its threads' partial sums. */
+/** Method by which a workgroup combines its threads' partial sums. */
 export type Reduction = 'subgroup' | 'workgroup';
 
-/** How dense f16 weights are read: raw halves as u32 through `unpack2x16float`, or `f16` types. */
+/** Read path of dense f16 weights: raw halves as u32 through `unpack2x16float`, or `f16` types. */
 export type F16Read = 'unpack' | 'shader-f16';
 
 /**
- * The dense matmul (more than one token): `registers` keeps a 4×4 block a thread and shares loads
- * through the cache, with no barrier; `workgroup-tiles` stages 64×64 tiles in workgroup memory.
+ * Dense matmul kernel for more than one token. `registers` keeps a 4×4 block a thread and shares
+ * loads through the cache, with no barrier. `workgroup-tiles` stages 64×64 tiles in workgroup memory.
  */
 export type DenseMatmul = 'registers' | 'workgroup-tiles';
 
@@ -28,7 +28,7 @@ export interface KernelVariant {
   matmulTokens: number;
   matmulRows: number;
   denseMatmul: DenseMatmul;
-  /** Why this variant was chosen, for logs and `trit bench`. */
+  /** Grounds for choosing this variant, for logs and `trit bench`. */
   reason: string;
 }
 
@@ -50,11 +50,11 @@ export const GPU_TUNING = {
 
 /**
  * Shape tuning for CPU Vulkan drivers such as SwiftShader, which runs a workgroup's threads four
- * lanes at a time and pays for each barrier in proportion to the threads it switches between. On
- * SwiftShader 5.0 a 2048×2048 ternary mat-vec took 16 ms with 4 threads × 8 rows a workgroup,
- * 25 ms with 8 × 8, 68 ms with 64 × 8 and 892 ms with 256 × 8; quantizing 64 rows of 2048 took
- * 1.3 ms with 4 threads and 6.1 ms with 64; a 64-token matmul took 1.4 s with 4 × 8 blocks and
- * 2.3 s with 4 × 4 (timestamp queries, 2 cores shared with other work, so ratios only).
+ * lanes at a time and where small workgroups measured fastest. On SwiftShader 5.0 a 2048×2048
+ * ternary mat-vec took 16 ms with 4 threads × 8 rows a workgroup, 25 ms with 8 × 8, 68 ms with
+ * 64 × 8 and 892 ms with 256 × 8. Quantizing 64 rows of 2048 took 1.3 ms with 4 threads and
+ * 6.1 ms with 64. A 64-token matmul took 1.4 s with 4 × 8 blocks and 2.3 s with 4 × 4. These
+ * are timestamp-query medians on 2 cores shared with other work, so only the ratios count.
  */
 export const SOFTWARE_TUNING = {
   quantizeWorkgroupSize: 4,
