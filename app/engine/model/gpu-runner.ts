@@ -15,14 +15,15 @@
  *       9 layer_norm2  10 fc1 dense (+bias)     11 quick_gelu      12 fc2 dense (+bias)      13 residual add
  *     (CLS row dropped by a copy)  14 projector 0 dense  15 exact GELU  16 projector 2 dense
  *   step (a prefill chunk of T rows, or one decoded token), `step`:
- *     17 embedding gather, one dispatch per embedding chunk (image rows copied in before)
+ *     17 embedding gather, one dispatch per embedding chunk (then image rows copied in)
  *     per block:
- *       18 attn_norm  19 quantize  20 att_proj (ternary)
- *       21 clip_qkv + RoPE on q and k + k, v written into the cache at their positions
- *       22 causal attention over the cache  23 quantize  24 attn_out (ternary, += residual)
- *       25 ff_norm  26 quantize  27 ff_proj (ternary)  28 SwiGLU  29 quantize  30 ff_out (ternary, += residual)
- *     (last row copied out)  31 ln_f  32 tied head, one dense mat-vec per embedding chunk
- *     33 sampling (greedy, or temperature + top-p with the seed) → one u32, copied to a mapped buffer
+ *       18 attn_norm  19 quantize  20 att_proj (ternary)  21 clip_qkv + RoPE on q and k
+ *       22 k, v written into the cache at their positions
+ *       23 causal attention over the cache (one thread a query in prefill, one workgroup a head in decoding)
+ *       24 quantize  25 attn_out (ternary, += residual)
+ *       26 ff_norm  27 quantize  28 ff_proj (ternary)  29 SwiGLU  30 quantize  31 ff_out (ternary, += residual)
+ *     (last row copied out)  32 ln_f  33 tied head, one dense mat-vec per embedding chunk
+ *     34 sampling (greedy, or temperature + top-p with the seed) → one u32, copied to a mapped buffer
  *
  * With `dense: true` each ternary product becomes quantize → the int8 codes as f32 → a dense f16
  * product with the {-1, 0, +1} weights (exact in f32) → the rescale by 1 / (sx·sw) (+= residual),
@@ -30,17 +31,20 @@
  */
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
+import { decodeAttentionKernels } from '../kernels/attention.ts';
 import { denseLinear, type DenseWeight } from '../kernels/dense.ts';
 import { addKernel, geluKernel, swigluKernel } from '../kernels/elementwise.ts';
+import { embeddingKernel } from '../kernels/embedding.ts';
+import { createKvCache, kvValueOffset, kvWriteKernel, type KvCache } from '../kernels/kv-cache.ts';
 import { layerNormKernel } from '../kernels/layernorm.ts';
 import { quantizeActivations } from '../kernels/quantize.ts';
 import { sampleKernel } from '../kernels/sample.ts';
 import { createStepBuffer, writeStepParams } from '../kernels/step.ts';
+import { ropeKernel, uploadRopeTable, type RopeTable } from '../kernels/rope.ts';
 import { ternaryLinear } from '../kernels/ternary.ts';
-import { ropeTable } from '../reference/model.ts';
 import { IMAGE_MARKER_ID, names, resolveDims, type ModelDims } from './config.ts';
 import { ContextOverflowError, ModelConfigError } from './errors.ts';
-import { attention, gatherEmbedding, NO_TOKEN, rescale, ropeKv, unpackInt8 } from './kernels.ts';
+import { rescale, rowAttention, unpackInt8 } from './kernels.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
@@ -48,6 +52,9 @@ export interface GpuRunnerOptions extends LoadOptions {
   /** Most rows one prefill command buffer runs (default 256). */
   prefillChunk?: number;
 }
+
+/** Id written for an image row: past the embedding, so the gather gives zeros that the image row then replaces. */
+const IMAGE_ROW = 0xffffffff;
 
 /** Image embeddings [tokens, dModel] f32 on the GPU. */
 class GpuImage implements EncodedImage {
@@ -89,13 +96,12 @@ export class GpuRunner implements ModelRunner {
   private readonly buffers: GPUBuffer[] = [];
   private readonly step_: GPUBuffer;
   private readonly ids: GPUBuffer;
-  private readonly cache: { k: GPUBuffer; v: GPUBuffer }[] = [];
-  private readonly cos: GPUBuffer;
-  private readonly sin: GPUBuffer;
-  private readonly act: Record<'x' | 'normed' | 'q8' | 'sx' | 'qkv' | 'q' | 'att' | 'u' | 'h' | 'xd' | 'tmp' | 'last' | 'lastNormed' | 'logits' | 'token', GPUBuffer>;
+  private readonly cache: KvCache;
+  private readonly rope: RopeTable;
+  private readonly act: Record<'x' | 'normed' | 'q8' | 'sx' | 'qkv' | 'att' | 'u' | 'h' | 'xd' | 'tmp' | 'last' | 'lastNormed' | 'logits' | 'token', GPUBuffer>;
   private readonly tokenStaging: GPUBuffer;
   private logitsStaging: GPUBuffer | undefined;
-  private readonly plans = new Map<number, Dispatch[]>();
+  private readonly plans = new Map<number, { gather: Dispatch[]; blocks: Dispatch[] }>();
   private readonly head: Dispatch[];
 
   constructor(
@@ -116,11 +122,11 @@ export class GpuRunner implements ModelRunner {
     this.step_ = createStepBuffer(ctx, 'model step params');
     this.buffers.push(this.step_);
     this.ids = make('step token ids', C * 4);
-    for (let i = 0; i < dims.llm.nLayers; i++) this.cache.push({ k: make(`block ${i} keys`, S * d * 4), v: make(`block ${i} values`, S * d * 4) });
-    const table = ropeTable(S, headDim, dims.llm.ropeTheta);
-    this.cos = ctx.upload('rope cos', table.cos);
-    this.sin = ctx.upload('rope sin', table.sin);
-    this.buffers.push(this.cos, this.sin);
+    this.cache = createKvCache(ctx, { layers: dims.llm.nLayers, heads: dims.llm.nHeads, headDim, maxPositions: S });
+    this.buffers.push(...this.cache.layers);
+    // Angles in double precision, as the CPU reference builds them.
+    this.rope = uploadRopeTable(ctx, S, headDim, dims.llm.ropeTheta, 'float64');
+    this.buffers.push(this.rope.buffer);
     const wide = Math.max(d, H);
     this.act = {
       x: make('residual stream', C * d * 4),
@@ -128,7 +134,6 @@ export class GpuRunner implements ModelRunner {
       q8: make('int8 activations', C * wide),
       sx: make('activation scales', C * 4),
       qkv: make('att_proj output', C * 3 * d * 4),
-      q: make('rotated queries', C * d * 4),
       att: make('attention output', C * d * 4),
       u: make('ff_proj output', C * 2 * H * 4),
       h: make('SwiGLU output', C * H * 4),
@@ -143,7 +148,7 @@ export class GpuRunner implements ModelRunner {
     this.buffers.push(this.tokenStaging);
     this.gpuBytes = weights.gpuBytes + this.buffers.reduce((n, b) => n + b.size, 0);
 
-    // 31-33: ln_f, the tied head over the embedding's chunks, sampling.
+    // 32-34: ln_f, the tied head over the embedding's chunks, sampling.
     const { llm } = dims;
     const chunks = weights.embedding;
     const head: DenseWeight = { parts: chunks.map((c) => c.buffer), rowsPerPart: chunks[0].rows, dtype: 'f16' };
@@ -182,21 +187,40 @@ export class GpuRunner implements ModelRunner {
     ];
   }
 
-  /** Dispatches 18-30: block `i` on the T rows of the residual stream, at the step's positions. */
+  /** Dispatches 18-31: block `i` on the T rows of the residual stream, at the step's positions. */
   private block(i: number, T: number): Dispatch[] {
     const { ctx, act } = this;
     const { dModel: d, mlpHidden: H, nHeads, headDim, maxSequenceLength: S, clipQkv } = this.dims.llm;
-    const { k, v } = this.cache[i];
+    const layer = this.cache.layers[i];
+    const perHead = S * headDim;
+    const attend =
+      T === 1
+        ? decodeAttentionKernels(ctx, act.qkv, this.cache, i, act.att, this.step_)
+        : [
+            rowAttention(ctx, {
+              q: { buffer: act.qkv, offset: 0, rowStride: 3 * d, headStride: headDim },
+              k: { buffer: layer, offset: 0, rowStride: headDim, headStride: perHead },
+              v: { buffer: layer, offset: kvValueOffset(this.cache.layout), rowStride: headDim, headStride: perHead },
+              output: act.att,
+              step: this.step_,
+              queries: T,
+              heads: nHeads,
+              headDim,
+              maxKeys: S,
+              causal: true,
+            }),
+          ];
     return [
       this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
       ...this.bitLinear(names.block(i, 'att_proj'), act.normed, T, d, 3 * d, act.qkv), // 19, 20
-      ropeKv(ctx, { qkv: act.qkv, q: act.q, kCache: k, vCache: v, cos: this.cos, sin: this.sin, step: this.step_, tokens: T, width: d, headDim, positions: S, clip: clipQkv }), // 21
-      attention(ctx, { q: act.q, k, v, output: act.att, step: this.step_, queries: T, heads: nHeads, headDim, maxKeys: S, causal: true }), // 22
-      ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 23, 24
-      this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 25
-      ...this.bitLinear(names.block(i, 'ff_proj'), act.normed, T, d, 2 * H, act.u), // 26, 27
-      swigluKernel(ctx, act.u, act.h, T, H), // 28
-      ...this.bitLinear(names.block(i, 'ff_out'), act.h, T, H, d, act.x, true), // 29, 30
+      ropeKernel(ctx, act.qkv, this.rope, this.step_, T, nHeads, { clip: clipQkv }), // 21
+      kvWriteKernel(ctx, act.qkv, this.cache, i, this.step_, T), // 22
+      ...attend, // 23
+      ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 24, 25
+      this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 26
+      ...this.bitLinear(names.block(i, 'ff_proj'), act.normed, T, d, 2 * H, act.u), // 27, 28
+      swigluKernel(ctx, act.u, act.h, T, H), // 29
+      ...this.bitLinear(names.block(i, 'ff_out'), act.h, T, H, d, act.x, true), // 30, 31
     ];
   }
 
@@ -213,18 +237,18 @@ export class GpuRunner implements ModelRunner {
     return new Float32Array(await this.ctx.read(this.act.x, x.byteLength));
   }
 
-  /** Dispatches 17-30 for a step of T rows, built once per T. */
-  private plan(T: number): Dispatch[] {
+  /** Dispatches 17-31 for a step of T rows, built once per T: the embedding gather, then the blocks. */
+  private plan(T: number): { gather: Dispatch[]; blocks: Dispatch[] } {
     let plan = this.plans.get(T);
     if (plan) return plan;
     const { ctx, act, dims } = this;
-    const d = dims.llm.dModel;
-    plan = [];
-    // 17: embedding rows of the text tokens, chunk by chunk.
-    for (const c of this.weights.embedding) {
-      plan.push(gatherEmbedding(ctx, { ids: this.ids, table: c.buffer, firstRow: c.firstRow, rows: c.rows, tokens: T, width: d, output: act.x }));
-    }
-    for (let i = 0; i < dims.llm.nLayers; i++) plan.push(...this.block(i, T));
+    const { embeddingSize, dModel } = dims.llm;
+    plan = {
+      // 17: the text tokens' embedding rows, one dispatch a chunk of the embedding. Image rows get
+      // zeros here (their id is past the table) and are copied in afterwards.
+      gather: embeddingKernel(ctx, this.ids, { rows: embeddingSize, cols: dModel, parts: this.weights.embedding }, act.x, T),
+      blocks: Array.from({ length: dims.llm.nLayers }, (_, i) => this.block(i, T)).flat(),
+    };
     // Keep the decoding plan, the full chunk's and the latest remainder's.
     for (const key of this.plans.keys()) if (key !== 1 && key !== this.chunk && this.plans.size >= 3) this.plans.delete(key);
     this.plans.set(T, plan);
@@ -301,7 +325,18 @@ export class GpuRunner implements ModelRunner {
           ...proj('self_attn.q_proj', h, q), // 5
           ...proj('self_attn.k_proj', h, kk),
           ...proj('self_attn.v_proj', h, vv),
-          attention(ctx, { q, k: kk, v: vv, output: a, step: visionStep, queries: n, heads: v.nHeads, headDim: v.headDim, maxKeys: n, causal: false }), // 6
+          rowAttention(ctx, {
+            q: { buffer: q, offset: 0, rowStride: hidden, headStride: v.headDim },
+            k: { buffer: kk, offset: 0, rowStride: hidden, headStride: v.headDim },
+            v: { buffer: vv, offset: 0, rowStride: hidden, headStride: v.headDim },
+            output: a,
+            step: visionStep,
+            queries: n,
+            heads: v.nHeads,
+            headDim: v.headDim,
+            maxKeys: n,
+            causal: false,
+          }), // 6
           ...proj('self_attn.out_proj', a, tmp), // 7
           addKernel(ctx, r, tmp, n * hidden), // 8
           ln(r, h, `${prefix}.layer_norm2`), // 9
@@ -359,11 +394,13 @@ export class GpuRunner implements ModelRunner {
       const T = Math.min(this.chunk, rows.length - start);
       const last = start + T === rows.length;
       const part = rows.slice(start, start + T);
-      ctx.write(this.ids, Uint32Array.from(part, (r) => (r < 0 ? NO_TOKEN : r)));
+      ctx.write(this.ids, Uint32Array.from(part, (r) => (r < 0 ? IMAGE_ROW : r)));
       const position = this.length + start;
       writeStepParams(ctx, this.step_, { position, kvLength: position + T, sampleIndex, seed: sampling.seed, temperature: sampling.temperature, topP: sampling.topP });
 
       const encoder = ctx.device.createCommandEncoder({ label: last ? 'step' : 'prefill chunk' });
+      const plan = this.plan(T);
+      ctx.encode(encoder, plan.gather);
       // Image rows come straight from the image embeddings, in runs of consecutive rows.
       for (let t = 0; t < T; ) {
         if (part[t] >= 0) {
@@ -375,7 +412,7 @@ export class GpuRunner implements ModelRunner {
         encoder.copyBufferToBuffer((image as GpuImage).buffer, ~part[t] * d * 4, act.x, t * d * 4, (end - t) * d * 4);
         t = end;
       }
-      ctx.encode(encoder, this.plan(T));
+      ctx.encode(encoder, plan.blocks);
       if (last) {
         encoder.copyBufferToBuffer(act.x, (T - 1) * d * 4, act.last, 0, d * 4);
         ctx.encode(encoder, this.head);
