@@ -94,7 +94,7 @@ export class GpuRunner implements ModelRunner {
   readonly chunk: number;
   private readonly dense: boolean;
   private readonly buffers: GPUBuffer[] = [];
-  private readonly step_: GPUBuffer;
+  private readonly stepParams: GPUBuffer;
   private readonly ids: GPUBuffer;
   private readonly cache: KvCache;
   private readonly rope: RopeTable;
@@ -114,13 +114,13 @@ export class GpuRunner implements ModelRunner {
     this.dense = options.dense ?? false;
     this.chunk = Math.max(1, Math.min(options.prefillChunk ?? 256, S));
     const C = this.chunk;
-    const make = (label: string, bytes: number, usage?: GPUBufferUsageFlags) => {
-      const b = ctx.createBuffer(label, bytes, usage);
+    const make = (label: string, bytes: number) => {
+      const b = ctx.createBuffer(label, bytes);
       this.buffers.push(b);
       return b;
     };
-    this.step_ = createStepBuffer(ctx, 'model step params');
-    this.buffers.push(this.step_);
+    this.stepParams = createStepBuffer(ctx, 'model step params');
+    this.buffers.push(this.stepParams);
     this.ids = make('step token ids', C * 4);
     this.cache = createKvCache(ctx, { layers: dims.llm.nLayers, heads: dims.llm.nHeads, headDim, maxPositions: S });
     this.buffers.push(...this.cache.layers);
@@ -155,7 +155,7 @@ export class GpuRunner implements ModelRunner {
     this.head = [
       this.norm(this.act.last, this.act.lastNormed, 1, 'transformer.ln_f'),
       ...denseLinear(ctx, { input: this.act.lastNormed, weight: head, tokens: 1, inFeatures: llm.dModel, outFeatures: E, output: this.act.logits }),
-      sampleKernel(ctx, this.act.logits, this.act.token, this.step_, { vocabSize: llm.vocabSize }),
+      sampleKernel(ctx, this.act.logits, this.act.token, this.stepParams, { vocabSize: llm.vocabSize }),
     ];
   }
 
@@ -195,14 +195,14 @@ export class GpuRunner implements ModelRunner {
     const perHead = S * headDim;
     const attend =
       T === 1
-        ? decodeAttentionKernels(ctx, act.qkv, this.cache, i, act.att, this.step_)
+        ? decodeAttentionKernels(ctx, act.qkv, this.cache, i, act.att, this.stepParams)
         : [
             rowAttention(ctx, {
               q: { buffer: act.qkv, offset: 0, rowStride: 3 * d, headStride: headDim },
               k: { buffer: layer, offset: 0, rowStride: headDim, headStride: perHead },
               v: { buffer: layer, offset: kvValueOffset(this.cache.layout), rowStride: headDim, headStride: perHead },
               output: act.att,
-              step: this.step_,
+              step: this.stepParams,
               queries: T,
               heads: nHeads,
               headDim,
@@ -213,8 +213,8 @@ export class GpuRunner implements ModelRunner {
     return [
       this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
       ...this.bitLinear(names.block(i, 'att_proj'), act.normed, T, d, 3 * d, act.qkv), // 19, 20
-      ropeKernel(ctx, act.qkv, this.rope, this.step_, T, nHeads, { clip: clipQkv }), // 21
-      kvWriteKernel(ctx, act.qkv, this.cache, i, this.step_, T), // 22
+      ropeKernel(ctx, act.qkv, this.rope, this.stepParams, T, nHeads, { clip: clipQkv }), // 21
+      kvWriteKernel(ctx, act.qkv, this.cache, i, this.stepParams, T), // 22
       ...attend, // 23
       ...this.bitLinear(names.block(i, 'attn_out'), act.att, T, d, d, act.x, true), // 24, 25
       this.norm(act.x, act.normed, T, `transformer.blocks.${i}.ff_norm`), // 26
@@ -232,7 +232,7 @@ export class GpuRunner implements ModelRunner {
     const T = x.length / this.dims.llm.dModel;
     if (!Number.isInteger(T) || T < 1 || T > this.chunk) throw new RangeError(`blockOutput: ${x.length} values are not 1 to ${this.chunk} rows of ${this.dims.llm.dModel}.`);
     this.ctx.write(this.act.x, x);
-    writeStepParams(this.ctx, this.step_, { position: 0, kvLength: T });
+    writeStepParams(this.ctx, this.stepParams, { position: 0, kvLength: T });
     this.ctx.run(this.block(index, T), `block ${index}`);
     return new Float32Array(await this.ctx.read(this.act.x, x.byteLength));
   }
@@ -396,7 +396,7 @@ export class GpuRunner implements ModelRunner {
       const part = rows.slice(start, start + T);
       ctx.write(this.ids, Uint32Array.from(part, (r) => (r < 0 ? IMAGE_ROW : r)));
       const position = this.length + start;
-      writeStepParams(ctx, this.step_, { position, kvLength: position + T, sampleIndex, seed: sampling.seed, temperature: sampling.temperature, topP: sampling.topP });
+      writeStepParams(ctx, this.stepParams, { position, kvLength: position + T, sampleIndex, seed: sampling.seed, temperature: sampling.temperature, topP: sampling.topP });
 
       const encoder = ctx.device.createCommandEncoder({ label: last ? 'step' : 'prefill chunk' });
       const plan = this.plan(T);
