@@ -77,7 +77,7 @@ function weightDefines(ctx: GpuContext, dtype: DenseDtype, variant: KernelVarian
 /**
  * y = x · Wᵀ (+ bias) with f32 accumulation: the mat-vec (shaders/dense_matvec.wgsl) for one
  * token, the register-tiled (dense_matmul.wgsl) or workgroup-tiled (dense_matmul_tiled.wgsl)
- * matmul for more, as `variant.denseMatmul` says. Returns one dispatch a weight
+ * matmul for more, as `variant.denseMatmul` selects. Returns one dispatch a weight
  * part, all writing `output`; encode them together. f16 weights are read as f16 when the variant
  * says so and the device has shader-f16, else unpacked from u32.
  */

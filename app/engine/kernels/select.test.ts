@@ -30,9 +30,11 @@ describe('kernel variant selection', () => {
 
   it('probe times both reductions and keeps the faster', async () => {
     const ctx = await testContext({ disableFeatures: ['timestamp-query'] }); // a context of its own, so the choice stays local
-    const variant = await probeVariant(ctx, { denseShape: { tokens: 64, inFeatures: 64, outFeatures: 64 } });
+    const shape = { tokens: 64, inFeatures: 64, outFeatures: 64 };
+    const variant = await probeVariant(ctx, { denseShape: shape, ternaryShape: shape });
     if (ctx.has('subgroups')) expect(variant.reason).toMatch(/subgroup [\d.]+ ms, workgroup [\d.]+ ms/);
-    expect(variant.reason).toMatch(/registers [\d.]+ ms, workgroup tiles [\d.]+ ms/);
+    expect(variant.reason).toMatch(/dense matmul with .*registers [\d.]+ ms, workgroup tiles [\d.]+ ms/);
+    expect(variant.reason).toMatch(/ternary matmul with .*registers [\d.]+ ms, workgroup tiles [\d.]+ ms/);
     expect(kernelVariant(ctx)).toBe(variant);
   });
 });

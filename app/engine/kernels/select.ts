@@ -4,7 +4,7 @@
  * the adapter's features and kind; `probeVariant` also times both reductions on a mat-vec and keeps
  * the faster. Either way `reason` records the grounds.
  */
-import type { GpuContext } from '../gpu/context.ts';
+import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { GpuError } from '../gpu/errors.ts';
 import { GPU_TUNING, SOFTWARE_TUNING, type DenseMatmul, type KernelVariant, type Reduction } from './tuning.ts';
 
@@ -27,16 +27,16 @@ export function isSoftwareAdapter(ctx: GpuContext): boolean {
 export function selectVariant(ctx: GpuContext): KernelVariant {
   const subgroups = ctx.has('subgroups');
   const reduction: Reduction = subgroups ? 'subgroup' : 'workgroup';
-  const why = subgroups ? 'the subgroups feature is present' : 'the device has no subgroups feature';
-  return variantWith(ctx, reduction, why);
+  const grounds = subgroups ? 'the subgroups feature is present' : 'the device has no subgroups feature';
+  return variantWith(ctx, reduction, grounds);
 }
 
-function variantWith(ctx: GpuContext, reduction: Reduction, reductionWhy: string): KernelVariant {
+function variantWith(ctx: GpuContext, reduction: Reduction, reductionGrounds: string): KernelVariant {
   const software = isSoftwareAdapter(ctx);
   const f16 = ctx.has('shader-f16');
   const reasons = [
     software ? 'software adapter: fewer, fuller workgroups' : 'GPU adapter: small workgroups',
-    `${reduction} reductions (${reductionWhy})`,
+    `${reduction} reductions (${reductionGrounds})`,
     f16 ? 'f16 weights read as f16 (shader-f16 present)' : 'f16 weights unpacked from u32 (no shader-f16)',
   ];
   return {
@@ -95,16 +95,37 @@ export interface ProbeOptions {
   /**
    * Dense matmul shape to time both matmul variants on (default 576 tokens × 1024 → 1024 f16, a
    * CLIP projection). Without it, software adapters skip this probe and keep register tiles,
-   * since a barrier per step is what they run slowest.
+   * because barriers are their slowest step and the probe would take seconds.
    */
   denseShape?: { tokens: number; inFeatures: number; outFeatures: number };
+  /** Ternary matmul shape for the same choice (default 576 tokens × 2048 → 2048, `attn_out` over a prompt). */
+  ternaryShape?: { tokens: number; inFeatures: number; outFeatures: number };
+}
+
+type MatmulMedians = Record<DenseMatmul, number>;
+
+async function timeMatmuls(ctx: GpuContext, build: (matmul: DenseMatmul) => Dispatch[]): Promise<MatmulMedians> {
+  const { timeDispatches } = await import('../bench/timer.ts');
+  const medians: MatmulMedians = { registers: 0, 'workgroup-tiles': 0 };
+  for (const matmul of ['registers', 'workgroup-tiles'] as const) {
+    medians[matmul] = (await timeDispatches(ctx, build(matmul), { runs: 5 })).medianMs;
+  }
+  return medians;
+}
+
+function fasterMatmul(medians: MatmulMedians): DenseMatmul {
+  return medians['workgroup-tiles'] < medians.registers ? 'workgroup-tiles' : 'registers';
+}
+
+function describeMatmuls(chosen: DenseMatmul, medians: MatmulMedians, shape: string): string {
+  return `${chosen} (${shape}: registers ${medians.registers.toFixed(3)} ms, workgroup tiles ${medians['workgroup-tiles'].toFixed(3)} ms)`;
 }
 
 /**
  * Times the variants on this adapter and keeps the faster for `ctx`: both reductions on a
  * 2048×2048 ternary mat-vec (the shape of `attn_out`) when the device has subgroups, and both
- * dense matmuls (see `ProbeOptions`). Returns the variant with the timings in `reason`. Takes
- * well under a second on a GPU and a few seconds on SwiftShader.
+ * dense and both ternary matmuls (see `ProbeOptions`). Returns the variant with the timings in
+ * `reason`. On SwiftShader, where the matmul probes are skipped, it took under a second.
  */
 export async function probeVariant(ctx: GpuContext, options: ProbeOptions = {}): Promise<KernelVariant> {
   const { timeDispatches } = await import('../bench/timer.ts');
@@ -136,16 +157,23 @@ export async function probeVariant(ctx: GpuContext, options: ProbeOptions = {}):
     const part = ctx.createBuffer('probe dense weight', outFeatures * inFeatures * 2);
     const output = ctx.createBuffer('probe dense output', tokens * outFeatures * 4);
     const weight = { parts: [part], rowsPerPart: outFeatures, dtype: 'f16' as const };
-    const medians: Record<DenseMatmul, number> = { registers: 0, 'workgroup-tiles': 0 };
-    for (const denseMatmul of ['registers', 'workgroup-tiles'] as const) {
-      const dispatches = denseLinear(ctx, { input, weight, tokens, inFeatures, outFeatures, output }, { ...variant, denseMatmul });
-      medians[denseMatmul] = (await timeDispatches(ctx, dispatches, { runs: 5 })).medianMs;
-    }
+    const medians = await timeMatmuls(ctx, (matmul) => denseLinear(ctx, { input, weight, tokens, inFeatures, outFeatures, output }, { ...variant, denseMatmul: matmul }));
     for (const buffer of [input, part, output]) buffer.destroy();
-    const denseMatmul: DenseMatmul = medians['workgroup-tiles'] < medians.registers ? 'workgroup-tiles' : 'registers';
-    const shape = `${tokens}×${inFeatures}→${outFeatures}`;
-    const timings = `dense matmul with ${denseMatmul} (${shape} f16: registers ${medians.registers.toFixed(3)} ms, workgroup tiles ${medians['workgroup-tiles'].toFixed(3)} ms)`;
-    variant = { ...variant, denseMatmul, reason: `${variant.reason}; ${timings}` };
+    const denseMatmul = fasterMatmul(medians);
+    variant = { ...variant, denseMatmul, reason: `${variant.reason}; dense matmul with ${describeMatmuls(denseMatmul, medians, `${tokens}×${inFeatures}→${outFeatures} f16`)}` };
+  }
+
+  if (options.ternaryShape || !isSoftwareAdapter(ctx)) {
+    const { ternaryLinear } = await import('./ternary.ts');
+    const { tokens, inFeatures, outFeatures } = options.ternaryShape ?? { tokens: 576, inFeatures: 2048, outFeatures: 2048 };
+    const q = ctx.createBuffer('probe ternary activations', tokens * inFeatures);
+    const scales = ctx.createBuffer('probe ternary scales', tokens * 4);
+    const weight = ctx.createBuffer('probe ternary weight', (outFeatures * inFeatures) / 4);
+    const output = ctx.createBuffer('probe ternary output', tokens * outFeatures * 4);
+    const medians = await timeMatmuls(ctx, (matmul) => [ternaryLinear(ctx, { q, scales, weight, sw: 1, tokens, inFeatures, outFeatures, output }, { ...variant, ternaryMatmul: matmul })]);
+    for (const buffer of [q, scales, weight, output]) buffer.destroy();
+    const ternaryMatmul = fasterMatmul(medians);
+    variant = { ...variant, ternaryMatmul, reason: `${variant.reason}; ternary matmul with ${describeMatmuls(ternaryMatmul, medians, `${tokens}×${inFeatures}→${outFeatures}`)}` };
   }
 
   useVariant(ctx, variant);

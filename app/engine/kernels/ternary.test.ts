@@ -100,6 +100,9 @@ describe('ternaryLinear', async () => {
         // 37 tokens × 45 rows: no multiple of the 32-token and 32-row workgroup tiles.
         const c = exactCase(37, 96, 45, 3);
         expect(Array.from(await runTernary(ctx, c, variant))).toEqual(Array.from(expected(c)));
+        // Past one 64 × 64 workgroup tile in both directions; 5 words, not a multiple of 4.
+        const wide = exactCase(70, 80, 130, 10);
+        expect(Array.from(await runTernary(ctx, wide, variant))).toEqual(Array.from(expected(wide)));
       });
 
       it('handles extreme activations', async () => {

@@ -25,8 +25,9 @@ export interface TernaryLinearArgs {
 
 /**
  * BitLinear158's product y = (xq · Wqᵀ) / (sx · sw) with exact i32 accumulation: the mat-vec
- * (shaders/ternary_matvec.wgsl) for one token, the register-tiled matmul (ternary_matmul.wgsl)
- * for more. Returns one dispatch, built once.
+ * (shaders/ternary_matvec.wgsl) for one token, and for more the register-tiled
+ * (ternary_matmul.wgsl) or workgroup-tiled (ternary_matmul_tiled.wgsl) matmul, as
+ * `variant.ternaryMatmul` selects. Returns one dispatch, built once.
  */
 export function ternaryLinear(ctx: GpuContext, args: TernaryLinearArgs, variant: KernelVariant = kernelVariant(ctx)): Dispatch {
   const { q, scales, weight, sw, tokens, inFeatures, outFeatures, output } = args;
@@ -61,10 +62,17 @@ export function ternaryLinear(ctx: GpuContext, args: TernaryLinearArgs, variant:
     return { label, pipeline, bindGroups: [ctx.bindGroup(kernel, pipeline, [q, scales, weight, output, params])], workgroups };
   }
 
-  const tm = variant.matmulTokens;
-  const tn = variant.matmulRows;
-  const pipeline = ctx.pipeline('ternary_matmul', { defines: { TM: String(tm), TN: String(tn), ACCUMULATE: accumulate } });
-  const workgroups: [number, number, number] = [Math.ceil(outFeatures / (8 * tn)), Math.ceil(tokens / (8 * tm)), 1];
+  let pipeline: GPUComputePipeline;
+  let workgroups: [number, number, number];
+  if (variant.ternaryMatmul === 'workgroup-tiles') {
+    pipeline = ctx.pipeline('ternary_matmul_tiled', { defines: { ACCUMULATE: accumulate } });
+    workgroups = [Math.ceil(outFeatures / 64), Math.ceil(tokens / 64), 1];
+  } else {
+    const tm = variant.matmulTokens;
+    const tn = variant.matmulRows;
+    pipeline = ctx.pipeline('ternary_matmul', { defines: { TM: String(tm), TN: String(tn), ACCUMULATE: accumulate } });
+    workgroups = [Math.ceil(outFeatures / (8 * tn)), Math.ceil(tokens / (8 * tm)), 1];
+  }
   if (workgroups[0] > 65535 || workgroups[1] > 65535) {
     throw new ShapeError(`${kernel}: ${tokens} tokens × ${outFeatures} outputs need more than 65535 workgroups along one axis; split the call.`);
   }

@@ -6,7 +6,7 @@ import { GPU_TUNING, SOFTWARE_TUNING, type KernelVariant, type Reduction } from 
 /**
  * Variants to test on `ctx`: each reduction the device offers, each crossed with both tuning
  * tables so the workgroup and tile shapes of other adapters run here too. The GPU table runs the
- * workgroup-tiled dense matmul, the software table the register-tiled one.
+ * workgroup-tiled matmuls, the software table the register-tiled ones.
  */
 export function variantsFor(ctx: GpuContext): { name: string; variant: KernelVariant }[] {
   const base = selectVariant(ctx);
@@ -14,8 +14,8 @@ export function variantsFor(ctx: GpuContext): { name: string; variant: KernelVar
   const out: { name: string; variant: KernelVariant }[] = [];
   for (const reduction of reductions) {
     for (const [tuningName, tuning] of [['gpu', GPU_TUNING], ['software', SOFTWARE_TUNING]] as const) {
-      const denseMatmul = tuningName === 'gpu' ? 'workgroup-tiles' : 'registers';
-      out.push({ name: `${reduction}/${tuningName}`, variant: { ...base, ...tuning, reduction, denseMatmul, reason: 'test' } });
+      const matmul = tuningName === 'gpu' ? 'workgroup-tiles' : 'registers';
+      out.push({ name: `${reduction}/${tuningName}`, variant: { ...base, ...tuning, reduction, denseMatmul: matmul, ternaryMatmul: matmul, reason: 'test' } });
     }
   }
   return out;

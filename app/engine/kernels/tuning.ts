@@ -15,6 +15,9 @@ export type F16Read = 'unpack' | 'shader-f16';
  */
 export type DenseMatmul = 'registers' | 'workgroup-tiles';
 
+/** Ternary matmul kernel for more than one token, with the same two choices as `DenseMatmul`. */
+export type TernaryMatmul = DenseMatmul;
+
 export interface KernelVariant {
   reduction: Reduction;
   f16Read: F16Read;
@@ -28,6 +31,7 @@ export interface KernelVariant {
   matmulTokens: number;
   matmulRows: number;
   denseMatmul: DenseMatmul;
+  ternaryMatmul: TernaryMatmul;
   /** Grounds for choosing this variant, for logs and `trit bench`. */
   reason: string;
 }
@@ -46,6 +50,7 @@ export const GPU_TUNING = {
   // NOTE: `probeVariant` picks workgroup tiles where they measure faster; unprobed, the variant
   // measured on this project's only adapter (SwiftShader) stays.
   denseMatmul: 'registers',
+  ternaryMatmul: 'registers',
 } as const;
 
 /**
@@ -63,4 +68,5 @@ export const SOFTWARE_TUNING = {
   matmulTokens: 4,
   matmulRows: 8,
   denseMatmul: 'registers',
+  ternaryMatmul: 'registers',
 } as const;
