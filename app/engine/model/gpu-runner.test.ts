@@ -204,4 +204,20 @@ describe('GPU runner', () => {
       split.destroy();
     }
   });
+  it('clip_qkv and RMSNorm match the reference', async () => {
+    for (const shape of [{ ...TINY_SHAPE, clipQkv: 4 }, { ...TINY_SHAPE, layerNormType: 'rms' as const }]) {
+      const variant = buildTestPackage(shape, 3);
+      const reference = await ReferenceModel.load(variant);
+      const gpu = await createGpuRunner(ctx, variant, { prefillChunk: 8 });
+      try {
+        const prompt = [21, 22, 23, 24, 25];
+        const out = await gpu.step(prompt, undefined, greedy, 0, true);
+        const all = reference.forward(reference.embed(prompt), new ReferenceCache(reference.dims));
+        const expected = all.slice(all.length - reference.dims.llm.embeddingSize);
+        expect(maxDiff(out.logits!, expected), JSON.stringify({ clip: shape.clipQkv, norm: shape.layerNormType })).toBeLessThan(LOGIT_TOL * std(expected));
+      } finally {
+        gpu.destroy();
+      }
+    }
+  });
 });
