@@ -72,12 +72,15 @@ class GpuImage implements EncodedImage {
 export async function createGpuRunner(ctx: GpuContext, source: TensorSource, options: GpuRunnerOptions = {}): Promise<GpuRunner> {
   const dims = resolveDims(source.manifest);
   const weights = await loadWeights(ctx, source, dims, options);
+  let runner: GpuRunner | undefined;
   try {
-    const runner = new GpuRunner(ctx, dims, weights, options);
+    runner = new GpuRunner(ctx, dims, weights, options);
     ctx.throwUncaptured();
     return runner;
   } catch (error) {
-    weights.destroy();
+    // The runner owns the weights once built; destroying it frees both.
+    if (runner) runner.destroy();
+    else weights.destroy();
     throw error;
   }
 }
@@ -119,44 +122,50 @@ export class GpuRunner implements ModelRunner {
       this.buffers.push(b);
       return b;
     };
-    this.stepParams = createStepBuffer(ctx, 'model step params');
-    this.buffers.push(this.stepParams);
-    this.ids = make('step token ids', C * 4);
-    this.cache = createKvCache(ctx, { layers: dims.llm.nLayers, heads: dims.llm.nHeads, headDim, maxPositions: S });
-    this.buffers.push(...this.cache.layers);
-    // Angles in double precision, as the CPU reference builds them.
-    this.rope = uploadRopeTable(ctx, S, headDim, dims.llm.ropeTheta, 'float64');
-    this.buffers.push(this.rope.buffer);
-    const wide = Math.max(d, H);
-    this.act = {
-      x: make('residual stream', C * d * 4),
-      normed: make('block norm output', C * d * 4),
-      q8: make('int8 activations', C * wide),
-      sx: make('activation scales', C * 4),
-      qkv: make('att_proj output', C * 3 * d * 4),
-      att: make('attention output', C * d * 4),
-      u: make('ff_proj output', C * 2 * H * 4),
-      h: make('SwiGLU output', C * H * 4),
-      xd: this.dense ? make('int8 activations as f32', C * wide * 4) : make('unused', 4),
-      tmp: this.dense ? make('dense product', C * Math.max(3 * d, 2 * H) * 4) : make('unused', 4),
-      last: make('last row', d * 4),
-      lastNormed: make('last row after ln_f', d * 4),
-      logits: make('logits', E * 4),
-      token: make('sampled token', 4),
-    };
-    this.tokenStaging = ctx.device.createBuffer({ label: 'sampled token readback', size: 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-    this.buffers.push(this.tokenStaging);
-    this.gpuBytes = weights.gpuBytes + this.buffers.reduce((n, b) => n + b.size, 0);
+    try {
+      this.stepParams = createStepBuffer(ctx, 'model step params');
+      this.buffers.push(this.stepParams);
+      this.ids = make('step token ids', C * 4);
+      this.cache = createKvCache(ctx, { layers: dims.llm.nLayers, heads: dims.llm.nHeads, headDim, maxPositions: S });
+      this.buffers.push(...this.cache.layers);
+      // Angles in double precision, as the CPU reference builds them.
+      this.rope = uploadRopeTable(ctx, S, headDim, dims.llm.ropeTheta, 'float64');
+      this.buffers.push(this.rope.buffer);
+      const wide = Math.max(d, H);
+      this.act = {
+        x: make('residual stream', C * d * 4),
+        normed: make('block norm output', C * d * 4),
+        q8: make('int8 activations', C * wide),
+        sx: make('activation scales', C * 4),
+        qkv: make('att_proj output', C * 3 * d * 4),
+        att: make('attention output', C * d * 4),
+        u: make('ff_proj output', C * 2 * H * 4),
+        h: make('SwiGLU output', C * H * 4),
+        xd: this.dense ? make('int8 activations as f32', C * wide * 4) : make('unused', 4),
+        tmp: this.dense ? make('dense product', C * Math.max(3 * d, 2 * H) * 4) : make('unused', 4),
+        last: make('last row', d * 4),
+        lastNormed: make('last row after ln_f', d * 4),
+        logits: make('logits', E * 4),
+        token: make('sampled token', 4),
+      };
+      this.tokenStaging = ctx.device.createBuffer({ label: 'sampled token readback', size: 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+      this.buffers.push(this.tokenStaging);
+      this.gpuBytes = weights.gpuBytes + this.buffers.reduce((n, b) => n + b.size, 0);
 
-    // 32-34: ln_f, the tied head over the embedding's chunks, sampling.
-    const { llm } = dims;
-    const chunks = weights.embedding;
-    const head: DenseWeight = { parts: chunks.map((c) => c.buffer), rowsPerPart: chunks[0].rows, dtype: 'f16' };
-    this.head = [
-      this.norm(this.act.last, this.act.lastNormed, 1, 'transformer.ln_f'),
-      ...denseLinear(ctx, { input: this.act.lastNormed, weight: head, tokens: 1, inFeatures: llm.dModel, outFeatures: E, output: this.act.logits }),
-      sampleKernel(ctx, this.act.logits, this.act.token, this.stepParams, { vocabSize: llm.vocabSize }),
-    ];
+      // 32-34: ln_f, the tied head over the embedding's chunks, sampling.
+      const { llm } = dims;
+      const chunks = weights.embedding;
+      const head: DenseWeight = { parts: chunks.map((c) => c.buffer), rowsPerPart: chunks[0].rows, dtype: 'f16' };
+      this.head = [
+        this.norm(this.act.last, this.act.lastNormed, 1, 'transformer.ln_f'),
+        ...denseLinear(ctx, { input: this.act.lastNormed, weight: head, tokens: 1, inFeatures: llm.dModel, outFeatures: E, output: this.act.logits }),
+        sampleKernel(ctx, this.act.logits, this.act.token, this.stepParams, { vocabSize: llm.vocabSize }),
+      ];
+    } catch (error) {
+      // A failed allocation or pipeline leaves nothing behind; the caller frees the weights.
+      for (const b of this.buffers) b.destroy();
+      throw error;
+    }
   }
 
   /** Block norm or ln_f (`prefix` without `.weight`): LayerNorm or RMSNorm, affine when the package has the weights. */
