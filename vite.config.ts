@@ -27,6 +27,9 @@ const pwa = VitePWA({
     globPatterns: ['**/*.{js,css,html,svg,png,ico,wasm,webmanifest}'],
     globIgnores: ['models/**'],
     navigateFallback: 'index.html',
+    // A new service worker takes over at once, including the page that installed it.
+    skipWaiting: true,
+    clientsClaim: true,
     navigateFallbackDenylist: [/^\/models\//],
     // The worker bundle grows with the engine and may pass workbox's 2 MiB default, and a file
     // left out of the precache breaks offline use.

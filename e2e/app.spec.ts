@@ -84,10 +84,8 @@ test('reloads offline from the caches and answers', async ({ page, context }) =>
   await openApp(page);
   await loadModel(page, 'models/demo/');
   await expect(page.getByTestId('model-ready')).toContainText('random demo');
-  // The service worker has precached the app shell once it is ready.
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
+  // The service worker has precached the app shell once it controls the page.
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
 
   await context.setOffline(true);
   await page.reload();
