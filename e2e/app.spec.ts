@@ -152,3 +152,31 @@ test.describe('corrupted shard', () => {
     await expect(page.getByTestId('model-ready')).toBeVisible();
   });
 });
+
+test('keyboard alone gets the model, asks and stops', async ({ page }) => {
+  await openApp(page);
+
+  // Tab from the top reaches the skip link first, with a visible focus outline.
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to the question' })).toBeFocused();
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  expect(outline).not.toBe('none');
+
+  await page.getByLabel('Package URL').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+
+  await page.getByRole('button', { name: 'choose a file' }).focus();
+  const chooser = page.waitForEvent('filechooser');
+  await page.keyboard.press('Enter');
+  await (await chooser).setFiles(CHELSEA);
+  await expect(page.getByText('chelsea.png · 451×300')).toBeVisible();
+
+  await page.getByLabel('Question').focus();
+  await page.keyboard.type('What is this?');
+  await page.keyboard.press('Enter');
+  const answer = lastAnswer(page);
+  await expect(answer.getByTestId('answer-meta')).toContainText(/Answering · \d+ tokens?/);
+  await page.keyboard.press('Escape');
+  await expect(answer).toHaveAttribute('data-state', 'stopped');
+});
