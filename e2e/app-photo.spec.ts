@@ -21,7 +21,9 @@ test('photo by drop, paste and picker', async ({ page }) => {
   await expect(page.getByText('coffee.png · 600×400')).toBeVisible();
 
   // The file picker behind "Replace" replaces it too.
-  await page.getByTestId('photo-input').setInputFiles(join(IMAGES, 'rocket.jpg'));
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Replace' }).click();
+  await (await chooser).setFiles(join(IMAGES, 'rocket.jpg'));
   await expect(page.getByText('rocket.jpg · 640×427')).toBeVisible();
 
   await page.getByRole('button', { name: 'Remove' }).click();
