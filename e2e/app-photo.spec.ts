@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dropFile, IMAGES, openApp } from './app-helpers.ts';
+import { dropFile, IMAGES, openApp, screenshot } from './app-helpers.ts';
 
 test('photo by drop, paste and picker', async ({ page }) => {
   await openApp(page);
@@ -50,4 +50,17 @@ test('broken photos leave the photo alone', async ({ page }) => {
 
   await page.getByRole('button', { name: 'Dismiss message' }).click();
   await expect(page.getByTestId('photo-notice')).toHaveCount(0);
+});
+
+test('theme follows the system setting', async ({ page }) => {
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+
+  await page.emulateMedia({ colorScheme: 'light' });
+  await openApp(page);
+  expect(await background()).toBe('rgb(247, 247, 245)');
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await background()).toBe('rgb(20, 21, 23)');
+  await dropFile(page, join(IMAGES, 'chelsea.png'), 'image/png');
+  await screenshot(page, 'dark');
 });

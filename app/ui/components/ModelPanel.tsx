@@ -3,13 +3,11 @@ import { formatBytes } from '../format.ts';
 import { useApp } from '../store.ts';
 import { ProgressBar } from './ProgressBar.tsx';
 
+/** Help for errors whose fix is a control on this panel; the worker's message covers the rest. */
 const ERROR_HELP: Partial<Record<string, string>> = {
   download: 'Check the address and the network, then try again.',
-  'corrupt-shard': 'A file of the package did not match its checksum. Try again; if it keeps failing, the package on the server is damaged.',
   quota: 'The browser has no room to cache the model. Delete cached models, free disk space, or turn off "Keep a copy" to load without caching.',
   'storage-unavailable': 'This window cannot store data (private windows often cannot). Turn off "Keep a copy" to load without caching.',
-  'bad-checkpoint': 'These files are not a Trit package or a checkpoint it can convert.',
-  limit: 'This GPU cannot hold the model. Try another browser or GPU.',
 };
 
 export function ModelPanel() {
