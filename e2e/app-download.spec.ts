@@ -1,7 +1,9 @@
-/** Getting the model: pause, resume after a reload, stored models and deleting them. */
+/** Getting the model: pause, resume after a reload, stored models, deleting them, dropped files. */
 import { expect, test } from '@playwright/test';
 import { startPackageServer, type PackageServer } from './app-package-server.ts';
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PACKAGE, dropFiles, openApp, screenshot } from './app-helpers.ts';
 
@@ -67,4 +69,23 @@ test('dropped package files load', async ({ page }) => {
   await expect(page.getByRole('listitem').filter({ hasText: 'random demo' })).toBeVisible();
   // Model files never become the photo.
   await expect(page.getByTestId('photo-thumb')).toHaveCount(0);
+});
+
+test('dropped checkpoint is converted and loads', async ({ page }) => {
+  const folder = mkdtempSync(join(tmpdir(), 'trit-checkpoint-'));
+  try {
+    execFileSync(process.execPath, ['bin/trit.mjs', 'make-checkpoint', join(folder, 'tiny'), '--preset', 'tiny', '--seed', '2', '--quiet']);
+    await openApp(page);
+    await dropFiles(page, [
+      { path: join(folder, 'tiny', 'pytorch_model.bin'), type: '' },
+      { path: join(folder, 'tiny', 'config.json'), type: 'application/json' },
+      { path: join(import.meta.dirname, '..', 'app', 'test', 'data', 'tokenizer', 'tokenizer.json'), type: 'application/json' },
+    ]);
+
+    await expect(page.getByTestId('model-ready')).toBeVisible();
+    await expect(page.getByTestId('photo-thumb')).toHaveCount(0);
+    await expect(page.getByRole('listitem').filter({ hasText: /\d+(\.\d)? MB/ })).toHaveCount(1);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

@@ -65,7 +65,8 @@ export function ModelPanel() {
           Keep a copy in this browser (needed offline)
         </label>
         <p className="muted small">
-          Or drop the checkpoint files (<code>pytorch_model.bin</code> with <code>config.json</code>) or a package folder onto the page, or{' '}
+          Or drop the downloaded checkpoint (<code>pytorch_model.bin</code>, <code>config.json</code> and <code>tokenizer.json</code>) or a
+          package folder onto the page, or{' '}
           <button type="button" className="link" onClick={() => filesInput.current?.click()} disabled={busy}>
             choose files
           </button>{' '}
