@@ -89,3 +89,13 @@ test('dropped checkpoint is converted and loads', async ({ page }) => {
     rmSync(folder, { recursive: true, force: true });
   }
 });
+
+test('package folder from the folder picker loads', async ({ page }) => {
+  await openApp(page);
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'a folder' }).click();
+  await (await chooser).setFiles(DEMO_PACKAGE);
+
+  await expect(page.getByTestId('model-ready')).toBeVisible();
+  await expect(page.getByTestId('model-ready')).toContainText('random demo');
+});
