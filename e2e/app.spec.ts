@@ -48,6 +48,7 @@ test('demo package answers, follows up and stops', async ({ page }) => {
   await screenshot(page, 'answering');
   await expect(first).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(first.getByTestId('answer-meta')).toContainText('tokens/s');
+  await expect(first.getByTestId('answer-meta')).toHaveAttribute('title', /photo encoded in \d+ ms, \d+ prompt tokens read in \d+ ms/);
   expect(await tokenCount(first)).toBeLessThanOrEqual(24);
   await expect(first.getByTestId('answer-text')).not.toBeEmpty();
   await expect(first.locator('[aria-live]')).toHaveCount(1);

@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 import { CHAT_DEFAULTS } from '../worker/protocol.ts';
-import type { CachedModel, ChatTurn, GenerationSettings, LoadProgress, ModelSource, StorageInfo, WorkerErrorCode } from '../worker/protocol.ts';
+import type { CachedModel, ChatTurn, GenerationSettings, GenerationTimings, LoadProgress, ModelSource, StorageInfo, WorkerErrorCode } from '../worker/protocol.ts';
 import type { AdapterSummary } from '../engine/gpu/device.ts';
 import { TritClient, WorkerRequestError } from '../worker/client.ts';
 import { DEFAULT_MODEL_URL, STORAGE_KEYS } from './config.ts';
@@ -38,6 +38,8 @@ export interface Message {
   state?: 'streaming' | 'done' | 'stopped' | 'error';
   tokenCount?: number;
   tokensPerS?: number;
+  /** Set once the answer has finished. */
+  timings?: GenerationTimings;
   error?: string;
 }
 
@@ -368,6 +370,7 @@ export const useApp = create<AppState>()((set, get) => {
             state: event.stopReason === 'aborted' ? 'stopped' : 'done',
             tokenCount: event.timings.generatedTokens,
             tokensPerS: event.timings.decodeTokensPerS,
+            timings: event.timings,
           });
         }
         conversationStarted = true;

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import type { GenerationTimings } from '../../worker/protocol.ts';
 import type { Message } from '../store.ts';
 import { useApp } from '../store.ts';
 import { Markdown } from './Markdown.tsx';
@@ -7,21 +8,40 @@ export function Conversation() {
   const messages = useApp((state) => state.messages);
   const end = useRef<HTMLDivElement>(null);
   const last = messages[messages.length - 1];
+  // Follows the growing answer only while the reader is at the bottom, so scrolling up to
+  // read stays put.
+  const atBottom = useRef(true);
 
   useEffect(() => {
+    const onScroll = () => {
+      const root = document.documentElement;
+      atBottom.current = window.innerHeight + window.scrollY >= root.scrollHeight - 120;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, []);
+
+  useEffect(() => {
+    atBottom.current = true;
     end.current?.scrollIntoView({ block: 'end' });
-  }, [messages.length, last?.text]);
+  }, [messages.length]);
+
+  useEffect(() => {
+    if (atBottom.current) end.current?.scrollIntoView({ block: 'end' });
+  }, [last?.text]);
 
   if (messages.length === 0) return <Welcome />;
   return (
-    <ol className="conversation" aria-label="Conversation">
-      {messages.map((message) => (
-        <li key={message.id} className={`message ${message.role}`} data-testid={`message-${message.role}`} data-state={message.state}>
-          {message.role === 'user' ? <p>{message.text}</p> : <Answer message={message} />}
-        </li>
-      ))}
+    <>
+      <ol className="conversation" aria-label="Conversation">
+        {messages.map((message) => (
+          <li key={message.id} className={`message ${message.role}`} data-testid={`message-${message.role}`} data-state={message.state}>
+            {message.role === 'user' ? <p>{message.text}</p> : <Answer message={message} />}
+          </li>
+        ))}
+      </ol>
       <div ref={end} />
-    </ol>
+    </>
   );
 }
 
@@ -38,7 +58,7 @@ function Answer({ message }: { message: Message }) {
           {message.error}
         </p>
       )}
-      <p className="meta small" data-testid="answer-meta">
+      <p className="meta small" data-testid="answer-meta" title={message.timings ? describeTimings(message.timings) : undefined}>
         {streaming && 'Answering · '}
         {message.state === 'stopped' && 'Stopped · '}
         {message.tokenCount !== undefined && message.tokenCount > 0 && `${message.tokenCount} ${message.tokenCount === 1 ? 'token' : 'tokens'}`}
@@ -61,4 +81,13 @@ function Welcome() {
       </ol>
     </div>
   );
+}
+
+/** Formats where the time of a finished answer went, for the tooltip of its token count. */
+function describeTimings(timings: GenerationTimings): string {
+  const parts = [];
+  if (timings.imageEncodeMs > 0) parts.push(`photo encoded in ${Math.round(timings.imageEncodeMs)} ms`);
+  parts.push(`${timings.promptTokens} prompt tokens read in ${Math.round(timings.prefillMs)} ms`);
+  parts.push(`${timings.generatedTokens} tokens written in ${Math.round(timings.decodeMs)} ms`);
+  return parts.join(', ');
 }

@@ -2,6 +2,14 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useMemo } from 'react';
 
+// Links in answers open in a new tab, without giving that page a handle on this one.
+DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.tagName === 'A' && node.hasAttribute('href')) {
+    node.setAttribute('target', '_blank');
+    node.setAttribute('rel', 'noopener noreferrer');
+  }
+});
+
 /**
  * Renders model output as markdown. The model can write anything, HTML included, so the HTML
  * that marked produces goes through DOMPurify before it reaches the page.
