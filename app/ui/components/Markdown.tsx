@@ -2,7 +2,7 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useMemo } from 'react';
 
-// Links in answers open in a new tab, without giving that page a handle on this one.
+// Links in answers open in a new tab, and noopener keeps the new page from reaching this one through window.opener.
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'A' && node.hasAttribute('href')) {
     node.setAttribute('target', '_blank');
