@@ -19,7 +19,7 @@
  *     per block:
  *       18 attn_norm  19 quantize  20 att_proj (ternary)  21 clip_qkv + RoPE on q and k
  *       22 k, v written into the cache at their positions
- *       23 causal attention over the cache (one thread a query in prefill, one workgroup a head in decoding)
+ *       23 causal attention over the cache
  *       24 quantize  25 attn_out (ternary, += residual)
  *       26 ff_norm  27 quantize  28 ff_proj (ternary)  29 SwiGLU  30 quantize  31 ff_out (ternary, += residual)
  *     (last row copied out)  32 ln_f  33 tied head, one dense mat-vec per embedding chunk
@@ -31,11 +31,11 @@
  */
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
-import { decodeAttentionKernels } from '../kernels/attention.ts';
+import { attentionKernel, cachedAttentionKernel, decodeAttentionKernels } from '../kernels/attention.ts';
 import { denseLinear, type DenseWeight } from '../kernels/dense.ts';
 import { addKernel, geluKernel, swigluKernel } from '../kernels/elementwise.ts';
 import { embeddingKernel } from '../kernels/embedding.ts';
-import { createKvCache, kvValueOffset, kvWriteKernel, type KvCache } from '../kernels/kv-cache.ts';
+import { createKvCache, kvWriteKernel, type KvCache } from '../kernels/kv-cache.ts';
 import { layerNormKernel } from '../kernels/layernorm.ts';
 import { quantizeActivations } from '../kernels/quantize.ts';
 import { sampleKernel } from '../kernels/sample.ts';
@@ -44,7 +44,7 @@ import { ropeKernel, uploadRopeTable, type RopeTable } from '../kernels/rope.ts'
 import { ternaryLinear } from '../kernels/ternary.ts';
 import { IMAGE_MARKER_ID, names, resolveDims, type ModelDims } from './config.ts';
 import { ContextOverflowError, ModelConfigError } from './errors.ts';
-import { rescale, rowAttention, unpackInt8 } from './kernels.ts';
+import { rescale, unpackInt8 } from './kernels.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
@@ -199,26 +199,9 @@ export class GpuRunner implements ModelRunner {
   /** Dispatches 18-31: block `i` on the T rows of the residual stream, at the step's positions. */
   private block(i: number, T: number): Dispatch[] {
     const { ctx, act } = this;
-    const { dModel: d, mlpHidden: H, nHeads, headDim, maxSequenceLength: S, clipQkv } = this.dims.llm;
-    const layer = this.cache.layers[i];
-    const perHead = S * headDim;
-    const attend =
-      T === 1
-        ? decodeAttentionKernels(ctx, act.qkv, this.cache, i, act.att, this.stepParams)
-        : [
-            rowAttention(ctx, {
-              q: { buffer: act.qkv, offset: 0, rowStride: 3 * d, headStride: headDim },
-              k: { buffer: layer, offset: 0, rowStride: headDim, headStride: perHead },
-              v: { buffer: layer, offset: kvValueOffset(this.cache.layout), rowStride: headDim, headStride: perHead },
-              output: act.att,
-              step: this.stepParams,
-              queries: T,
-              heads: nHeads,
-              headDim,
-              maxKeys: S,
-              causal: true,
-            }),
-          ];
+    const { dModel: d, mlpHidden: H, nHeads, clipQkv } = this.dims.llm;
+    // A decoded token takes the decode variant that suits the adapter; prefill one workgroup a (token, head).
+    const attend = T === 1 ? decodeAttentionKernels(ctx, act.qkv, this.cache, i, act.att, this.stepParams) : [cachedAttentionKernel(ctx, act.qkv, this.cache, i, act.att, this.stepParams, T)];
     return [
       this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
       ...this.bitLinear(names.block(i, 'att_proj'), act.normed, T, d, 3 * d, act.qkv), // 19, 20
@@ -309,8 +292,6 @@ export class GpuRunner implements ModelRunner {
     const projected = make('projector hidden', tokens * dims.llm.dModel * 4);
     const activated = make('projector activation', tokens * dims.llm.dModel * 4);
     const out = ctx.createBuffer('image embeddings', tokens * dims.llm.dModel * 4);
-    const visionStep = createStepBuffer(ctx, 'vision step params', { position: 0, kvLength: n });
-    temporary.push(visionStep);
     try {
       const ln = (input: GPUBuffer, output: GPUBuffer, prefix: string) =>
         layerNormKernel(ctx, input, output, n, hidden, { weight: w(`${prefix}.weight`).buffer, bias: w(`${prefix}.bias`).buffer, eps: v.eps, label: prefix });
@@ -334,17 +315,17 @@ export class GpuRunner implements ModelRunner {
           ...proj('self_attn.q_proj', h, q), // 5
           ...proj('self_attn.k_proj', h, kk),
           ...proj('self_attn.v_proj', h, vv),
-          rowAttention(ctx, {
+          attentionKernel(ctx, {
             q: { buffer: q, offset: 0, rowStride: hidden, headStride: v.headDim },
             k: { buffer: kk, offset: 0, rowStride: hidden, headStride: v.headDim },
             v: { buffer: vv, offset: 0, rowStride: hidden, headStride: v.headDim },
-            output: a,
-            step: visionStep,
-            queries: n,
+            out: a,
+            tokens: n,
             heads: v.nHeads,
             headDim: v.headDim,
             maxKeys: n,
             causal: false,
+            label: `vision attention ${i}`,
           }), // 6
           ...proj('self_attn.out_proj', a, tmp), // 7
           addKernel(ctx, r, tmp, n * hidden), // 8

@@ -1,65 +1,11 @@
 /**
- * Wrappers of the model's own kernels (`shaders/model_*.wgsl`): attention with one thread a query
- * for prefill and the vision tower, and the int8 unpacking and rescale of the dense benchmark mode.
- * Each checks its shapes and returns a `Dispatch` built once. Attention reads the position and the
- * KV length from the step-parameter buffer of `app/engine/kernels/step.ts`.
+ * Wrappers of the model's own kernels (`shaders/model_*.wgsl`): the int8 unpacking and the rescale
+ * of the dense benchmark mode, where ternary layers are held as dense f16 matrices. Each checks its
+ * shapes and returns a `Dispatch` built once.
  */
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import type { AttentionOperand } from '../kernels/attention.ts';
 import { requireCount, requireSize } from '../kernels/buffers.ts';
-import { STEP_PARAMS_BYTES } from '../kernels/step.ts';
-
-export interface RowAttentionArgs {
-  /** Strided views of q [queries], k and v [keys] (f32 elements; see `AttentionOperand`). */
-  q: AttentionOperand;
-  k: AttentionOperand;
-  v: AttentionOperand;
-  /** f32 [queries, heads·headDim]. */
-  output: GPUBuffer;
-  /** position (causal) or kvLength (full) of the step buffer decides how many keys each query reads. */
-  step: GPUBuffer;
-  queries: number;
-  heads: number;
-  headDim: number;
-  /** Key rows k and v hold, for the size checks. */
-  maxKeys: number;
-  causal: boolean;
-}
-
-/**
- * Softmax attention with one thread a (query, head) and a running softmax
- * (shaders/model_attention_rows.wgsl), for prefill and the vision tower. Decoding, with one query,
- * uses `decodeAttentionKernels` of app/engine/kernels/attention.ts instead.
- */
-export function rowAttention(ctx: GpuContext, args: RowAttentionArgs): Dispatch {
-  const { q, k, v, output, step, queries, heads, headDim, maxKeys, causal } = args;
-  const kernel = 'rowAttention';
-  requireCount(kernel, 'queries', queries);
-  requireCount(kernel, 'heads', heads);
-  requireCount(kernel, 'maxKeys', maxKeys);
-  if (headDim > 256) throw new ShapeError(`${kernel}: headDim ${headDim} is over the kernel's 256.`);
-  const last = (o: AttentionOperand, rows: number) => (o.offset + (heads - 1) * o.headStride + (rows - 1) * o.rowStride + headDim) * 4;
-  requireSize(kernel, 'q', q.buffer, last(q, queries));
-  requireSize(kernel, 'k', k.buffer, last(k, maxKeys));
-  requireSize(kernel, 'v', v.buffer, last(v, maxKeys));
-  requireSize(kernel, 'output', output, queries * heads * headDim * 4);
-  requireSize(kernel, 'step', step, STEP_PARAMS_BYTES);
-
-  const workgroups = gridFor(queries * heads, 64);
-  const pipeline = ctx.pipeline('model_attention_rows', { constants: { CAUSAL: causal ? 1 : 0 }, defines: { HD: String(headDim) } });
-  const params = ctx.uniform(
-    `${kernel} params`,
-    [queries, heads, 1 / Math.sqrt(headDim), workgroups[0], q.offset, q.rowStride, q.headStride, k.offset, k.rowStride, k.headStride, v.offset, v.rowStride, v.headStride, heads * headDim],
-    ['u32', 'u32', 'f32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32'],
-  );
-  return {
-    label: `${causal ? 'causal ' : ''}attention ${queries}×${heads}×${headDim}`,
-    pipeline,
-    bindGroups: [ctx.bindGroup(kernel, pipeline, [q.buffer, k.buffer, v.buffer, output, step, params])],
-    workgroups,
-  };
-}
 
 export interface UnpackInt8Args {
   /** int8 [tokens, cols], four a u32, as `quantizeActivations` writes them. */
