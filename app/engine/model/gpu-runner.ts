@@ -49,11 +49,11 @@ import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { loadWeights, type GpuTensor, type LoadOptions, type ModelWeights } from './weights.ts';
 
 export interface GpuRunnerOptions extends LoadOptions {
-  /** Most rows one prefill command buffer runs (default 256). */
+  /** Maximum rows per prefill command buffer (default 256). */
   prefillChunk?: number;
 }
 
-/** Id written for an image row: past the embedding, so the gather gives zeros that the image row then replaces. */
+/** Id written for an image row. It is past the embedding, so the gather writes zeros, which the image row then replaces. */
 const IMAGE_ROW = 0xffffffff;
 
 /** Image embeddings [tokens, dModel] f32 on the GPU. */
@@ -168,7 +168,7 @@ export class GpuRunner implements ModelRunner {
     }
   }
 
-  /** Block norm or ln_f (`prefix` without `.weight`): LayerNorm or RMSNorm, affine when the package has the weights. */
+  /** Builds a block norm or ln_f (`prefix` without `.weight`): LayerNorm or RMSNorm, with weights when the package has them. */
   private norm(x: GPUBuffer, y: GPUBuffer, rows: number, prefix: string): Dispatch {
     const { llm } = this.dims;
     return layerNormKernel(this.ctx, x, y, rows, llm.dModel, {
@@ -180,7 +180,7 @@ export class GpuRunner implements ModelRunner {
     });
   }
 
-  /** BitLinear158 of `input` [T, inF] into `output` [T, outF] (+= when `accumulate`). */
+  /** Builds BitLinear158 of `input` [T, inF] into `output` [T, outF], adding to it when `accumulate` is set. */
   private bitLinear(name: string, input: GPUBuffer, T: number, inF: number, outF: number, output: GPUBuffer, accumulate = false): Dispatch[] {
     const { ctx, act } = this;
     const w = this.weights.get(name);
@@ -196,11 +196,11 @@ export class GpuRunner implements ModelRunner {
     ];
   }
 
-  /** Dispatches 18-31: block `i` on the T rows of the residual stream, at the step's positions. */
+  /** Builds dispatches 18-31: block `i` on the T rows of the residual stream, at the step's positions. */
   private block(i: number, T: number): Dispatch[] {
     const { ctx, act } = this;
     const { dModel: d, mlpHidden: H, nHeads, clipQkv } = this.dims.llm;
-    // A decoded token takes the decode variant that suits the adapter; prefill one workgroup a (token, head).
+    // Decoding uses the adapter's decode-attention variant. Prefill runs one workgroup per (token, head).
     const attend = T === 1 ? decodeAttentionKernels(ctx, act.qkv, this.cache, i, act.att, this.stepParams) : [cachedAttentionKernel(ctx, act.qkv, this.cache, i, act.att, this.stepParams, T)];
     return [
       this.norm(act.x, act.normed, T, `transformer.blocks.${i}.attn_norm`), // 18
@@ -229,7 +229,7 @@ export class GpuRunner implements ModelRunner {
     return new Float32Array(await this.ctx.read(this.act.x, x.byteLength));
   }
 
-  /** Dispatches 17-31 for a step of T rows, built once per T: the embedding gather, then the blocks. */
+  /** Returns dispatches 17-31 for a step of T rows (the embedding gather, then the blocks), built once per T. */
   private plan(T: number): { gather: Dispatch[]; blocks: Dispatch[] } {
     let plan = this.plans.get(T);
     if (plan) return plan;
@@ -366,7 +366,7 @@ export class GpuRunner implements ModelRunner {
     const { ctx, dims, act } = this;
     const { dModel: d, embeddingSize: E, maxSequenceLength: S } = dims.llm;
     if (ids.length === 0) throw new RangeError('A step needs at least one token id.');
-    // Rows of the step: a token id, or row r of the image embeddings (as ~r).
+    // Each row of the step is a token id, or row r of the image embeddings stored as ~r.
     const rows: number[] = [];
     for (const id of ids) {
       if (id === IMAGE_MARKER_ID) {
