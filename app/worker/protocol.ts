@@ -86,6 +86,8 @@ export type WorkerErrorCode =
   | 'limit'
   | 'device-lost'
   | 'download'
+  /** Nothing, or a web page instead of a package, at the package URL. */
+  | 'not-found'
   | 'corrupt-shard'
   | 'quota'
   | 'storage-unavailable'
