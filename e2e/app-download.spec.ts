@@ -99,3 +99,20 @@ test('package folder from the folder picker loads', async ({ page }) => {
   await expect(page.getByTestId('model-ready')).toBeVisible();
   await expect(page.getByTestId('model-ready')).toContainText('random demo');
 });
+
+test('a mistyped package URL says nothing was found there', async ({ page, baseURL }) => {
+  await openApp(page);
+  const error = page.getByTestId('model-error');
+
+  // The preview server answers unknown paths with the app's own index.html.
+  await page.getByLabel('Package URL').fill('models/nope');
+  await page.getByRole('button', { name: 'Get model' }).click();
+  await expect(error).toContainText(`No Trit package was found at ${baseURL}/models/nope/ (the server returned a web page). Check the URL.`);
+  await expect(error).not.toContainText('JSON');
+
+  // A server that answers 404.
+  await page.getByLabel('Package URL').fill(`${server.url}nope/`);
+  await page.getByRole('button', { name: 'Get model' }).click();
+  await expect(error).toContainText(`No Trit package was found at ${server.url}nope/ (HTTP 404). Check the URL.`);
+  await expect(page.getByText('No models stored yet.')).toBeVisible();
+});

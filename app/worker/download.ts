@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { PackageManifest } from '../checkpoint/manifest.ts';
 import type { LoadProgress } from './protocol.ts';
-import { CorruptShardError, DownloadError, DownloadPausedError, StorageQuotaError, WorkerFailure } from './errors.ts';
+import { CorruptShardError, DownloadError, DownloadPausedError, PackageNotFoundError, StorageQuotaError, WorkerFailure } from './errors.ts';
 import { DEFAULT_CHUNK_BYTES, PackageStore, packageFiles, type FileRecord, type PackageFile } from './package-store.ts';
 import { ProgressMeter } from './progress.ts';
 import { parseManifest } from './validate-manifest.ts';
@@ -314,11 +314,29 @@ export async function storePackage(
   await store.putPackage({ ...record, complete: true, updatedAt: Date.now() });
 }
 
-/** Fetches and parses `manifest.json`; network failures are `TypeError`s the caller may fall back from. */
+/** The URL to name when no package is found: the folder for `.../manifest.json`, else the manifest itself. */
+function packageUrlOf(manifestUrl: string): string {
+  return manifestUrl.endsWith('/manifest.json') ? manifestUrl.slice(0, -'manifest.json'.length) : manifestUrl;
+}
+
+/**
+ * Fetches and parses `manifest.json`; network failures are `TypeError`s the caller may fall back from.
+ * A 404 or 410, or a web page in place of JSON (servers of single-page apps answer unknown paths
+ * with their index.html), rejects with {@link PackageNotFoundError}.
+ */
 export async function fetchManifest(manifestUrl: string, signal?: AbortSignal): Promise<PackageManifest> {
   const response = await fetch(manifestUrl, { signal, cache: 'no-cache' });
+  if (response.status === 404 || response.status === 410) {
+    await response.body?.cancel();
+    throw new PackageNotFoundError(packageUrlOf(manifestUrl), `HTTP ${response.status}`);
+  }
   if (!response.ok) throw new DownloadError(manifestUrl, `the server returned HTTP ${response.status} ${response.statusText}`.trim());
-  return parseManifest(await response.text(), manifestUrl);
+  const type = response.headers.get('Content-Type') ?? '';
+  const text = await response.text();
+  if (/^text\/html\b/i.test(type) || /^\s*<(!doctype|html)\b/i.test(text)) {
+    throw new PackageNotFoundError(packageUrlOf(manifestUrl), 'the server returned a web page');
+  }
+  return parseManifest(text, manifestUrl);
 }
 
 /**

@@ -28,6 +28,18 @@ export class DownloadError extends WorkerFailure {
   }
 }
 
+/** The package URL answers, but not with a package: a 404, or a web page such as a site's index. */
+export class PackageNotFoundError extends WorkerFailure {
+  override name = 'PackageNotFoundError';
+  constructor(
+    readonly url: string,
+    /** What the server sent instead, e.g. "HTTP 404" or "the server returned a web page". */
+    readonly reason: string,
+  ) {
+    super('not-found', `No Trit package was found at ${url} (${reason}). Check the URL.`);
+  }
+}
+
 /** A shard's SHA-256 did not match the manifest, again after every allowed re-download. */
 export class CorruptShardError extends WorkerFailure {
   override name = 'CorruptShardError';
