@@ -314,15 +314,15 @@ export async function storePackage(
   await store.putPackage({ ...record, complete: true, updatedAt: Date.now() });
 }
 
-/** The URL to name when no package is found: the folder for `.../manifest.json`, else the manifest itself. */
+/** Returns the URL to name when no package is found: the folder for `.../manifest.json`, else the manifest itself. */
 function packageUrlOf(manifestUrl: string): string {
   return manifestUrl.endsWith('/manifest.json') ? manifestUrl.slice(0, -'manifest.json'.length) : manifestUrl;
 }
 
 /**
  * Fetches and parses `manifest.json`; network failures are `TypeError`s the caller may fall back from.
- * A 404 or 410, or a web page in place of JSON (servers of single-page apps answer unknown paths
- * with their index.html), rejects with {@link PackageNotFoundError}.
+ * A 404 or 410, or a web page in place of JSON (servers of single-page apps send their index.html
+ * for unknown paths), rejects with {@link PackageNotFoundError}.
  */
 export async function fetchManifest(manifestUrl: string, signal?: AbortSignal): Promise<PackageManifest> {
   const response = await fetch(manifestUrl, { signal, cache: 'no-cache' });
