@@ -48,7 +48,10 @@ export interface ConvertOptions {
   name: string;
   /** Contents of `tokenizer.json`. */
   tokenizer: Uint8Array;
-  /** Marks a package with random weights, whose generated text is noise. */
+  /**
+   * Marks a package with random weights, whose generated text is noise. A config with
+   * `RANDOM_WEIGHTS_CONFIG_KEY` set marks it too.
+   */
   randomWeights?: boolean;
   /** Target shard size in bytes; default 32 MiB. */
   shardBytes?: number;
@@ -61,6 +64,17 @@ export interface ConvertOptions {
 }
 
 export const DEFAULT_SHARD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Key of `config.json` that `trit make-checkpoint` sets to true. A checkpoint whose config has it is
+ * converted into a package marked `randomWeights`, as `--random-weights` would.
+ */
+export const RANDOM_WEIGHTS_CONFIG_KEY = 'trit_random_weights';
+
+/** Tells whether a checkpoint's `config.json` contents mark its weights as random. */
+export function configMarksRandomWeights(configJson: unknown): boolean {
+  return typeof configJson === 'object' && configJson !== null && (configJson as Record<string, unknown>)[RANDOM_WEIGHTS_CONFIG_KEY] === true;
+}
 export const MANIFEST_FILE = 'manifest.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 
@@ -220,7 +234,7 @@ export async function convertCheckpoint(checkpoint: Checkpoint, configJson: unkn
       format: PACKAGE_FORMAT,
       formatVersion: PACKAGE_FORMAT_VERSION,
       name: options.name,
-      ...(options.randomWeights ? { randomWeights: true } : {}),
+      ...(options.randomWeights || configMarksRandomWeights(configJson) ? { randomWeights: true } : {}),
       model: layout.config,
       chatTemplate: options.chatTemplate ?? DEFAULT_CHAT_TEMPLATE,
       tokenizer: { file: TOKENIZER_FILE, bytes: options.tokenizer.length, sha256: await sha256Hex(options.tokenizer) },

@@ -2,9 +2,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../cli/args.ts';
 import { command as convertCommand } from '../cli/convert.ts';
 import { command } from '../cli/make-checkpoint.ts';
 import { openCheckpointPath } from './checkpoint.node.ts';
+import { RANDOM_WEIGHTS_CONFIG_KEY } from './convert.ts';
 import { resolveLayout } from './layout.ts';
 import { openPackage } from './package.node.ts';
 import { PRESETS, randomTensors } from './random-checkpoint.ts';
@@ -62,7 +64,8 @@ describe('make-checkpoint', () => {
   });
 
   it('converts with trit convert', async () => {
-    expect(await convertCommand.run([join(work, 'a'), join(work, 'package'), '--quiet', '--name', 'random', '--random-weights'])).toBe(0);
+    // No --random-weights: the checkpoint's config.json marks the weights as random.
+    expect(await convertCommand.run([join(work, 'a'), join(work, 'package'), '--quiet', '--name', 'random'])).toBe(0);
     const pkg = await openPackage(join(work, 'package'));
     expect(pkg.manifest.randomWeights).toBe(true);
     expect(pkg.manifest.tensors['transformer.wte.weight'].shape).toEqual([50304, 64]);
@@ -78,8 +81,20 @@ describe('make-checkpoint', () => {
     await expectTensors(path, specs);
   });
 
+  it('converts unmarked config as real weights', async () => {
+    const config = JSON.parse(await readFile(join(work, 'a', 'config.json'), 'utf8'));
+    expect(config[RANDOM_WEIGHTS_CONFIG_KEY]).toBe(true);
+    delete config[RANDOM_WEIGHTS_CONFIG_KEY];
+    const unmarked = join(work, 'unmarked-config.json');
+    await writeFile(unmarked, JSON.stringify(config));
+    expect(await convertCommand.run([join(work, 'a'), join(work, 'unmarked'), '--quiet', '--config', unmarked])).toBe(0);
+    const pkg = await openPackage(join(work, 'unmarked'));
+    expect(pkg.manifest.randomWeights).toBeUndefined();
+  });
+
   it('rejects an unknown preset', async () => {
-    expect(await command.run([join(work, 'd'), '--preset', 'medium'])).toBe(2);
+    await expect(command.run([join(work, 'd'), '--preset', 'medium'])).rejects.toThrow(UsageError);
+    await expect(command.run([join(work, 'd'), '--preset', 'medium'])).rejects.toThrow('--preset must be one of full, tiny; got "medium".');
   });
 });
 

@@ -3,6 +3,7 @@
  * prefixes, bf16, `lm_head.weight` included, `config.json` keys), for tests, benchmarks and the
  * demo package. Values are deterministic for a seed and independent of the order tensors are made in.
  */
+import { RANDOM_WEIGHTS_CONFIG_KEY } from './convert.ts';
 import type { TensorSpec } from './torch-writer.node.ts';
 
 export interface ModelShape {
@@ -145,6 +146,8 @@ export function randomTensors(shape: ModelShape, seed: number): TensorSpec[] {
 export function randomConfig(shape: ModelShape): Record<string, unknown> {
   return {
     architectures: ['LlavaOLMoBitnet1BForCausalLM'],
+    // Read by `trit convert`, which labels the package as having random weights.
+    [RANDOM_WEIGHTS_CONFIG_KEY]: true,
     model_type: 'llava_olmo_bitnet',
     d_model: shape.dModel,
     n_heads: shape.nHeads,

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { UsageError, choiceOption, numberOption, parseCommandLine, positiveIntegerOption, type OptionValues } from './args.ts';
 import type { Subcommand } from './main.ts';
 
 const help = `Usage:
@@ -35,7 +35,25 @@ Measures speed on this machine's WebGPU adapter (Dawn under Node).
                       has timestamp-query.
 -h, --help            Show this help.`;
 
-async function runKernels(values: Record<string, string | boolean | undefined>): Promise<number> {
+const OPTIONS = {
+  kernels: { type: 'boolean' },
+  model: { type: 'string' },
+  json: { type: 'boolean' },
+  runs: { type: 'string' },
+  reduction: { type: 'string' },
+  probe: { type: 'boolean' },
+  'max-binding': { type: 'string' },
+  'wall-time': { type: 'boolean' },
+  dense: { type: 'boolean' },
+  'prompt-tokens': { type: 'string' },
+  'decode-tokens': { type: 'string' },
+  'no-image': { type: 'boolean' },
+} as const;
+
+const KERNEL_ONLY = ['runs', 'reduction', 'probe', 'max-binding', 'wall-time'] as const;
+const MODEL_ONLY = ['dense', 'prompt-tokens', 'decode-tokens', 'no-image'] as const;
+
+async function runKernels(values: OptionValues<typeof OPTIONS>): Promise<number> {
   await import('../engine/gpu/shaders.node.ts');
   const { GpuContext } = await import('../engine/gpu/context.ts');
   const { describeAdapter } = await import('../engine/gpu/device.ts');
@@ -43,17 +61,10 @@ async function runKernels(values: Record<string, string | boolean | undefined>):
   const { kernelVariant, probeVariant, useVariant } = await import('../engine/kernels/select.ts');
   const { formatKernelReport, runKernelBench } = await import('../engine/bench/kernels.ts');
 
-  const runs = values.runs === undefined ? 15 : Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer; got "${values.runs}".`);
-  let maxBinding: number | undefined;
-  if (values['max-binding'] !== undefined) {
-    maxBinding = Number(values['max-binding']) * 2 ** 20;
-    if (!Number.isFinite(maxBinding) || maxBinding <= 0) throw new Error(`--max-binding must be a positive number of MiB; got "${values['max-binding']}".`);
-  }
-  const reduction = values.reduction;
-  if (reduction !== undefined && reduction !== 'subgroup' && reduction !== 'workgroup') {
-    throw new Error(`--reduction must be "subgroup" or "workgroup"; got "${reduction}".`);
-  }
+  const runs = positiveIntegerOption('runs', values.runs, 15);
+  const maxBinding =
+    values['max-binding'] === undefined ? undefined : numberOption('max-binding', values['max-binding'], 0, (n) => n > 0, 'a positive number of MiB') * 2 ** 20;
+  const reduction = choiceOption('reduction', values.reduction, ['subgroup', 'workgroup'] as const);
 
   const ctx = new GpuContext(await requestNodeDevice({ maxStorageBufferBindingSize: maxBinding }));
   const json = values.json === true;
@@ -91,28 +102,26 @@ export const command: Subcommand = {
   summary: 'measure kernel and model speed on this adapter',
   help,
   async run(args) {
-    // The model benchmark parses its own options.
-    if (args.some((a) => a === '--model' || a.startsWith('--model=')) && !args.includes('--kernels')) {
-      const { runModelBench } = await import('../engine/bench/model.ts');
-      return runModelBench(args);
+    const { values } = parseCommandLine(args, OPTIONS);
+    if (values.kernels && values.model !== undefined) throw new UsageError('Give either --kernels or --model <package>, not both.');
+    if (values.kernels) {
+      const misplaced = MODEL_ONLY.find((name) => values[name] !== undefined);
+      if (misplaced) throw new UsageError(`--${misplaced} applies to --model only, not to --kernels.`);
+      return runKernels(values);
     }
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        kernels: { type: 'boolean' },
-        model: { type: 'string' },
-        json: { type: 'boolean' },
-        runs: { type: 'string' },
-        reduction: { type: 'string' },
-        probe: { type: 'boolean' },
-        'max-binding': { type: 'string' },
-        'wall-time': { type: 'boolean' },
-      },
-    });
-    if (values.kernels && values.model !== undefined) throw new Error('Give either --kernels or --model <package>, not both.');
-    if (values.kernels) return runKernels(values);
-    console.error(`Missing --kernels or --model <package>.\n\n${help}`);
-    return 2;
+    if (values.model !== undefined) {
+      const misplaced = KERNEL_ONLY.find((name) => values[name] !== undefined);
+      if (misplaced) throw new UsageError(`--${misplaced} applies to --kernels only, not to --model.`);
+      const { runModelBench } = await import('../engine/bench/model.ts');
+      return runModelBench({
+        model: values.model,
+        dense: values.dense === true,
+        json: values.json === true,
+        promptTokens: positiveIntegerOption('prompt-tokens', values['prompt-tokens'], 32),
+        decodeTokens: positiveIntegerOption('decode-tokens', values['decode-tokens'], 16),
+        withImage: values['no-image'] !== true,
+      });
+    }
+    throw new UsageError('Missing --kernels or --model <package>: pass one to choose what to measure.');
   },
 };

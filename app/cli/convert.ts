@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { openCheckpointPath } from '../checkpoint/checkpoint.node.ts';
 import { DEFAULT_SHARD_BYTES, convertCheckpoint, type ConvertProgress } from '../checkpoint/convert.ts';
 import type { PackageManifest } from '../checkpoint/manifest.ts';
 import { DirectorySink, checkOutputFree } from '../checkpoint/sink.node.ts';
+import { numberOption, parseCommandLine } from './args.ts';
 import type { Subcommand } from './main.ts';
 
 /** The project's copy of the OLMo tokenizer, used when `--tokenizer` is not given. */
@@ -97,10 +97,9 @@ export const command: Subcommand = {
   summary: 'convert a checkpoint into a Trit package',
   help,
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandLine(
       args,
-      allowPositionals: true,
-      options: {
+      {
         config: { type: 'string' },
         tokenizer: { type: 'string' },
         name: { type: 'string' },
@@ -108,20 +107,10 @@ export const command: Subcommand = {
         'random-weights': { type: 'boolean' },
         quiet: { type: 'boolean' },
       },
-    });
-    if (positionals.length !== 2) {
-      console.error(`trit convert needs <checkpoint> and <out-dir>; got ${positionals.length} argument(s).\n\n${help}`);
-      return 2;
-    }
-    let shardBytes: number | undefined;
-    if (values['shard-mb'] !== undefined) {
-      const mb = Number(values['shard-mb']);
-      if (!(mb > 0)) {
-        console.error(`--shard-mb must be a positive number of MiB; got "${values['shard-mb']}".`);
-        return 2;
-      }
-      shardBytes = Math.round(mb * 2 ** 20);
-    }
+      { names: ['<checkpoint>', '<out-dir>'], usage: 'trit convert <checkpoint> <out-dir> [options]' },
+    );
+    const shardMb = numberOption('shard-mb', values['shard-mb'], DEFAULT_SHARD_BYTES / 2 ** 20, (n) => n > 0, 'a positive number of MiB');
+    const shardBytes = Math.round(shardMb * 2 ** 20);
 
     const [checkpoint, outDir] = positionals;
     const started = performance.now();

@@ -1,6 +1,5 @@
 /** `trit generate`: answers one question about an optional photo with a converted package. */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { openPackage } from '../checkpoint/package.node.ts';
 import '../engine/gpu/shaders.node.ts';
 import { GpuContext } from '../engine/gpu/context.ts';
@@ -8,6 +7,7 @@ import { requestNodeDevice } from '../engine/gpu/node.ts';
 import { createCodec } from '../engine/model/codec.ts';
 import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
 import { createGpuRunner } from '../engine/model/gpu-runner.ts';
+import { UsageError, numberOption, parseCommandLine, positiveIntegerOption } from './args.ts';
 import type { Subcommand } from './main.ts';
 
 const HELP = `Usage: trit generate --model <package dir or URL> [--image <file>] --prompt <text> [options]
@@ -28,46 +28,33 @@ Options:
                            float32, one row of embedding-size values per token.
   --help                   Show this help.`;
 
-/** Thrown for bad command-line values; main prints the message. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function numberOption(name: string, value: string | undefined, fallback: number, valid: (n: number) => boolean, expected: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !valid(n)) throw new UsageError(`--${name} is "${value}"; expected ${expected}.`);
-  return n;
-}
-
 export const command: Subcommand = {
   summary: 'answer a question about a photo with a converted package',
   help: HELP,
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        model: { type: 'string' },
-        image: { type: 'string' },
-        prompt: { type: 'string' },
-        'max-new-tokens': { type: 'string' },
-        temperature: { type: 'string' },
-        'top-p': { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'dump-logits': { type: 'string' },
-      },
+    const { values } = parseCommandLine(args, {
+      model: { type: 'string' },
+      image: { type: 'string' },
+      prompt: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean' },
+      'dump-logits': { type: 'string' },
     });
     if (!values.model) throw new UsageError('--model is required: pass the folder that `trit convert` wrote.');
     if (values.prompt === undefined) throw new UsageError('--prompt is required: pass the question to answer.');
-    const maxNewTokens = numberOption('max-new-tokens', values['max-new-tokens'], 256, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+    const maxNewTokens = positiveIntegerOption('max-new-tokens', values['max-new-tokens'], 256);
     const temperature = numberOption('temperature', values.temperature, 0, (n) => n >= 0, 'a number ≥ 0');
     const topP = numberOption('top-p', values['top-p'], 1, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
     const seed = numberOption('seed', values.seed, 0, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'an integer from 0 to 4294967295');
 
     const source = await openPackage(values.model);
     const { manifest } = source;
+    if (manifest.randomWeights) {
+      console.error(`trit generate: note: the package "${manifest.name}" has random weights, so its answers are noise. Convert the published checkpoint for real answers.`);
+    }
     const template = manifest.chatTemplate;
     let pixels: Float32Array | undefined;
     if (values.image) {

@@ -1,4 +1,9 @@
-/** The `trit` command: dispatches to one module per subcommand, each loaded on first use. */
+/**
+ * The `trit` command: dispatches to one module per subcommand, each loaded on first use. Errors
+ * print as one line, `trit <command>: <message>`; a `UsageError` exits with code 2 and any other
+ * failure with code 1.
+ */
+import { UsageError, nearest } from './args.ts';
 
 export interface Subcommand {
   summary: string;
@@ -29,13 +34,20 @@ async function usage(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    console.error(await usage());
+    return 2;
   }
   const load = subcommands[name];
   if (!load) {
-    console.error(`Unknown command "${name}".\n\n${await usage()}`);
+    const names = Object.keys(subcommands);
+    const guess = nearest(name, names);
+    const hint = guess ? `Did you mean ${guess}?` : `The commands are ${names.join(', ')}.`;
+    console.error(`trit: Unknown command "${name}". ${hint}`);
     return 2;
   }
   const command = await load();
@@ -49,6 +61,6 @@ export async function main(argv: string[]): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`trit ${name}: ${message}`);
     if (process.env.TRIT_DEBUG) console.error(error);
-    return 1;
+    return error instanceof UsageError ? 2 : 1;
   }
 }

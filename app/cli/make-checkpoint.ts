@@ -1,9 +1,9 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { PRESETS, randomConfig, randomTensors } from '../checkpoint/random-checkpoint.ts';
 import { checkOutputFree } from '../checkpoint/sink.node.ts';
 import { writeTorchCheckpoint } from '../checkpoint/torch-writer.node.ts';
+import { choiceOption, numberOption, parseCommandLine } from './args.ts';
 import type { Subcommand } from './main.ts';
 
 const help = `Usage: trit make-checkpoint <out-dir> [options]
@@ -11,6 +11,8 @@ const help = `Usage: trit make-checkpoint <out-dir> [options]
 Writes a random checkpoint in the published LLaVaOLMoBitnet1B layout: <out-dir>/pytorch_model.bin
 (a PyTorch zip of bf16 tensors, named with the published file's prefixes, lm_head included)
 and <out-dir>/config.json. Its generated text is noise: it is for tests, benchmarks and the demo.
+config.json marks the weights as random ("trit_random_weights": true), so \`trit convert\`
+labels the package as having random weights.
 
 Options:
   --preset <name>   full: the real shapes (16 layers, d_model 2048, CLIP ViT-L/14-336 with
@@ -29,25 +31,14 @@ export const command: Subcommand = {
   summary: 'write a random checkpoint in the real layout',
   help,
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandLine(
       args,
-      allowPositionals: true,
-      options: { preset: { type: 'string', default: 'tiny' }, seed: { type: 'string', default: '0' }, quiet: { type: 'boolean' } },
-    });
-    if (positionals.length !== 1) {
-      console.error(`trit make-checkpoint needs <out-dir>; got ${positionals.length} argument(s).\n\n${help}`);
-      return 2;
-    }
-    const preset = values.preset as keyof typeof PRESETS;
-    if (!(preset in PRESETS)) {
-      console.error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}; got "${values.preset}".`);
-      return 2;
-    }
-    const seed = Number(values.seed);
-    if (!Number.isSafeInteger(seed)) {
-      console.error(`--seed must be an integer; got "${values.seed}".`);
-      return 2;
-    }
+      { preset: { type: 'string' }, seed: { type: 'string' }, quiet: { type: 'boolean' } },
+      { names: ['<out-dir>'], usage: 'trit make-checkpoint <out-dir> [options]' },
+    );
+    const presetNames = Object.keys(PRESETS) as (keyof typeof PRESETS)[];
+    const preset = choiceOption('preset', values.preset, presetNames, 'tiny');
+    const seed = numberOption('seed', values.seed, 0, Number.isSafeInteger, 'an integer');
 
     const [outDir] = positionals;
     await checkOutputFree(outDir);

@@ -7,7 +7,6 @@
  * one token id read back. The prompt is the photo's embeddings plus `--prompt-tokens` text ids;
  * decoding runs `--decode-tokens` greedy steps and reports the median step.
  */
-import { parseArgs } from 'node:util';
 import '../gpu/shaders.node.ts';
 import { openPackage } from '../../checkpoint/package.node.ts';
 import { GpuContext } from '../gpu/context.ts';
@@ -64,42 +63,34 @@ function bytesPerDecodedToken(weights: ModelWeights): number {
   return bytes;
 }
 
-function count(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} is "${value}"; expected a positive integer.`);
-  return n;
+/** Settings of `trit bench --model`, checked by the command line. */
+export interface ModelBenchOptions {
+  /** Package folder or URL. */
+  model: string;
+  /** Hold the ternary layers as dense f16 matrices of the same values. */
+  dense: boolean;
+  json: boolean;
+  /** Text tokens after the image in the prompt. */
+  promptTokens: number;
+  /** Greedy decoding steps timed. */
+  decodeTokens: number;
+  withImage: boolean;
 }
 
-export async function runModelBench(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      model: { type: 'string' },
-      dense: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'prompt-tokens': { type: 'string' },
-      'decode-tokens': { type: 'string' },
-      'no-image': { type: 'boolean', default: false },
-    },
-  });
-  if (!values.model) throw new Error('--model is required: pass the folder that `trit convert` wrote.');
-  const promptTokens = count('prompt-tokens', values['prompt-tokens'], 32);
-  const decodeTokens = count('decode-tokens', values['decode-tokens'], 16);
-  const withImage = !values['no-image'];
-  const source = await openPackage(values.model);
+export async function runModelBench(options: ModelBenchOptions): Promise<number> {
+  const { promptTokens, decodeTokens, withImage } = options;
+  const source = await openPackage(options.model);
   const ctx = new GpuContext(await requestNodeDevice());
   const log = (line: string) => {
-    if (!values.json) console.log(line);
+    if (!options.json) console.log(line);
   };
-  const runner = await createGpuRunner(ctx, source, { dense: values.dense, onWarning: (m) => console.error(`trit bench: ${m}`) });
+  const runner = await createGpuRunner(ctx, source, { dense: options.dense, onWarning: (m) => console.error(`trit bench: ${m}`) });
   try {
     const { dims } = runner;
     const bandwidth = await copyBandwidth(ctx);
     const perToken = bytesPerDecodedToken(runner.weights);
     log(`adapter: ${describeAdapter(ctx.handle.summary)}`);
-    log(`weights: ${values.dense ? 'dense f16' : 'ternary'}; GPU bytes ${(runner.gpuBytes / 2 ** 20).toFixed(1)} MiB (weights ${(runner.weights.gpuBytes / 2 ** 20).toFixed(1)} MiB); ${(perToken / 2 ** 20).toFixed(1)} MiB read per decoded token`);
+    log(`weights: ${options.dense ? 'dense f16' : 'ternary'}; GPU bytes ${(runner.gpuBytes / 2 ** 20).toFixed(1)} MiB (weights ${(runner.weights.gpuBytes / 2 ** 20).toFixed(1)} MiB); ${(perToken / 2 ** 20).toFixed(1)} MiB read per decoded token`);
 
     // Image encoding: a random photo's worth of normalised pixels.
     let imageEncodeMs: number | null = null;
@@ -136,7 +127,7 @@ export async function runModelBench(args: string[]): Promise<number> {
     log(`copy bandwidth ${(bandwidth / 1e9).toFixed(2)} GB/s → decode floor ${floor.toFixed(2)} tokens/s`);
     image?.release();
 
-    if (values.json) {
+    if (options.json) {
       console.log(
         JSON.stringify({
           adapter: describeAdapter(ctx.handle.summary),
