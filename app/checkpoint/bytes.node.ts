@@ -1,6 +1,6 @@
 /** Node file byte source: reads ranges through a file handle and never loads the whole file. */
 import { open, type FileHandle } from 'node:fs/promises';
-import { checkRange, type ByteSource } from './bytes.ts';
+import { InputNotFoundError, checkRange, type ByteSource } from './bytes.ts';
 
 export class FileByteSource implements ByteSource {
   private constructor(
@@ -9,8 +9,12 @@ export class FileByteSource implements ByteSource {
     readonly size: number,
   ) {}
 
+  /** Opens `path`; a path that does not exist, or runs through a file (ENOTDIR), raises `InputNotFoundError`. */
   static async open(path: string): Promise<FileByteSource> {
-    const handle = await open(path, 'r');
+    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new InputNotFoundError(`${path} not found.`, error.code, { cause: error });
+      throw error;
+    });
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw new Error(`${path} is not a regular file.`);

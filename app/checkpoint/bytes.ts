@@ -15,6 +15,25 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
+/** The file or URL does not exist: a missing file, HTTP 404 or 410, or a web page where a file was expected. */
+export class InputNotFoundError extends Error {
+  override name = 'InputNotFoundError';
+
+  constructor(
+    message: string,
+    /** Short reason for callers that word their own message, e.g. "HTTP 404". */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The server of a URL could not be reached (refused, unknown host, timed out, TLS failure). */
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+}
+
 /** A read that would go past the end of the source: a truncated or damaged file. */
 export class TruncatedInputError extends Error {
   override name = 'TruncatedInputError';
@@ -73,6 +92,22 @@ export class BlobByteSource implements ByteSource {
 }
 
 /**
+ * Fetches `url`, turning a network failure (fetch's bare "fetch failed") into a `NetworkError`
+ * that names the URL and the reason, e.g. ECONNREFUSED.
+ */
+async function fetchOrExplain(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    let reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    // The Fetch standard blocks some ports (1, 7, 9, 25, 6000 and others) to protect non-HTTP services.
+    if (reason === 'bad port') reason = 'fetch refuses this port, which the Fetch standard blocks; serve the package on another port';
+    throw new NetworkError(`Cannot reach ${url} (${reason}); check the URL and that the server is running.`);
+  }
+}
+
+/**
  * A source over an http(s) URL read with `Range` requests. The server must send `Content-Length`
  * and answer ranges with 206.
  */
@@ -83,8 +118,19 @@ export class HttpByteSource implements ByteSource {
   ) {}
 
   static async open(url: string): Promise<HttpByteSource> {
-    const response = await fetch(url, { method: 'HEAD' });
-    if (!response.ok) throw new Error(`${url}: HEAD request failed with HTTP ${response.status}.`);
+    const response = await fetchOrExplain(url, { method: 'HEAD' });
+    if (response.status === 404 || response.status === 410) {
+      throw new InputNotFoundError(`Nothing was found at ${url} (HTTP ${response.status}); check the URL.`, `HTTP ${response.status}`);
+    }
+    if (!response.ok) throw new Error(`${url}: HEAD request failed with HTTP ${response.status}; check the URL and the server.`);
+    // No package or checkpoint file is a web page; servers of single-page apps answer unknown paths with index.html.
+    const contentType = response.headers.get('content-type') ?? '';
+    if (/^text\/html\b/i.test(contentType)) {
+      throw new InputNotFoundError(
+        `Nothing was found at ${url}: the server sent a web page (${contentType}) instead of the file; check the URL.`,
+        `the server sent a web page, ${contentType}`,
+      );
+    }
     const length = Number(response.headers.get('content-length'));
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new Error(`${url}: the server sent no Content-Length, so the file cannot be read in ranges.`);
@@ -95,7 +141,7 @@ export class HttpByteSource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     if (length === 0) return new Uint8Array(0);
-    const response = await fetch(this.name, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+    const response = await fetchOrExplain(this.name, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
     if (response.status !== 206 && !(response.status === 200 && offset === 0 && length === this.size)) {
       throw new Error(`${this.name}: range request for bytes ${offset}–${offset + length} failed with HTTP ${response.status}.`);
     }

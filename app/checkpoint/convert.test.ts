@@ -182,7 +182,7 @@ describe('convert', () => {
   });
 
   it('rejects a folder without a manifest', async () => {
-    await expect(openPackage(fixtures)).rejects.toThrow(/has no manifest\.json, so it is not a Trit package/);
+    await expect(openPackage(fixtures)).rejects.toThrow(/fixtures contains a checkpoint, not a Trit package \(it has no manifest\.json\); convert it first/);
   });
 
   it('rejects a shard whose SHA-256 differs', async () => {

@@ -3,7 +3,7 @@
  * shard is read whole when one of its tensors is first asked for, its SHA-256 checked against the
  * manifest, and kept until a tensor of another shard is asked for.
  */
-import type { ByteSource } from './bytes.ts';
+import { InputNotFoundError, type ByteSource } from './bytes.ts';
 import { MANIFEST_FILE, sha256Hex } from './convert.ts';
 import { CheckpointFormatError, IntegrityError } from './errors.ts';
 import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest, type TensorSource } from './manifest.ts';
@@ -11,8 +11,23 @@ import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest, type Tens
 /** Opens a file of the package by name. */
 export type PackageFileOpener = (file: string) => Promise<ByteSource>;
 
+/** Tells whether `error` means the file does not exist: `InputNotFoundError`, or a raw ENOENT from an opener. */
+function isNotFound(error: unknown): error is Error {
+  return error instanceof InputNotFoundError || (error as { code?: string } | null)?.code === 'ENOENT';
+}
+
+function notFoundReason(error: Error): string {
+  return error instanceof InputNotFoundError ? error.reason : 'ENOENT';
+}
+
 async function readWhole(open: PackageFileOpener, file: string, expected: { bytes: number; sha256: string }, where: string): Promise<Uint8Array> {
-  const source = await open(file);
+  const source = await open(file).catch((error: unknown) => {
+    if (!isNotFound(error)) throw error;
+    throw new IntegrityError(
+      `The package at ${where} is incomplete: ${file} is missing (${notFoundReason(error)}). Convert or download the package again.`,
+      { cause: error },
+    );
+  });
   try {
     if (source.size !== expected.bytes) {
       throw new IntegrityError(`${source.name} has ${source.size} bytes but the manifest records ${expected.bytes}; the package is damaged or incomplete. Convert or download it again.`);
@@ -29,6 +44,9 @@ async function readWhole(open: PackageFileOpener, file: string, expected: { byte
 }
 
 export function parseManifest(text: string, where: string): PackageManifest {
+  if (/^\s*</.test(text)) {
+    throw new CheckpointFormatError(`Nothing was found at ${where}/${MANIFEST_FILE}: it is a web page, not JSON. Check the path or URL of the package.`);
+  }
   let manifest: PackageManifest;
   try {
     manifest = JSON.parse(text);
@@ -47,9 +65,12 @@ export async function openPackageWith(open: PackageFileOpener, where: string): P
   try {
     manifestSource = await open(MANIFEST_FILE);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code !== 'ENOENT' && !/HTTP 404/.test(String((error as Error).message))) throw error;
-    throw new CheckpointFormatError(`${where} has no ${MANIFEST_FILE}, so it is not a Trit package. Create one with \`trit convert\`.`);
+    if (!isNotFound(error)) throw error;
+    throw new InputNotFoundError(
+      `No Trit package was found at ${where} (${MANIFEST_FILE}: ${notFoundReason(error)}). Pass the folder or URL that \`trit convert\` wrote.`,
+      notFoundReason(error),
+      { cause: error },
+    );
   }
   let manifestText: string;
   try {
