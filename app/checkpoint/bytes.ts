@@ -123,7 +123,7 @@ export class HttpByteSource implements ByteSource {
       throw new InputNotFoundError(`Nothing was found at ${url} (HTTP ${response.status}); check the URL.`, `HTTP ${response.status}`);
     }
     if (!response.ok) throw new Error(`${url}: HEAD request failed with HTTP ${response.status}; check the URL and the server.`);
-    // No package or checkpoint file is a web page; servers of single-page apps answer unknown paths with index.html.
+    // No package or checkpoint file is a web page; servers of single-page apps return index.html for unknown paths.
     const contentType = response.headers.get('content-type') ?? '';
     if (/^text\/html\b/i.test(contentType)) {
       throw new InputNotFoundError(

@@ -12,7 +12,7 @@ import { openPackageWith } from './package.ts';
 const CHECKPOINT_FILE = /\.(bin|pt|pth|safetensors|index\.json)$/;
 
 /**
- * Rejects a path that cannot be a package folder with a message that says what it is: missing, a
+ * Rejects a path that cannot be a package folder with a message that names what it is: missing, a
  * checkpoint file or folder (which needs `trit convert` first), or another file.
  */
 async function checkPackageFolder(path: string): Promise<void> {

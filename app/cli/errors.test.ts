@@ -1,6 +1,6 @@
 // Bad input to `trit` as a user meets it: the real command in a child process, checked for one
-// line on stderr that starts with `trit <command>:`, names the input and says what to do, and
-// for the exit code (2 for usage mistakes, 1 for failures).
+// line on stderr that starts with `trit <command>:`, names the input and the fix, and for the
+// exit code (2 for usage mistakes, 1 for failures).
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -44,7 +44,7 @@ let server: Server;
 let baseUrl: string;
 
 /**
- * A static server over `demo` under /models/demo/ with HEAD and Range support. /missing/ answers
+ * A static server over `demo` under /models/demo/ with HEAD and Range support. /missing/ returns
  * 404, and every other path gets index.html with status 200, as single-page app servers do.
  */
 function servePackage(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void {
