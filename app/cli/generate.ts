@@ -13,6 +13,8 @@ import type { Subcommand } from './main.ts';
 const HELP = `Usage: trit generate --model <package dir or URL> [--image <file>] --prompt <text> [options]
 
 Answers --prompt about --image (or as a text-only question without it) and streams the answer.
+Decoding is greedy by default, so a run is repeatable; the app's chat defaults are
+--temperature 0.2 --top-p 0.7 --max-new-tokens 512.
 
 Options:
   --model <dir|URL>        Converted package (the folder \`trit convert\` wrote, or its URL).
