@@ -8,7 +8,7 @@ import { buildTestPackage, TINY_SHAPE } from '../engine/model/test-package.ts';
 import { requestNodeDevice } from '../engine/gpu/node.ts';
 import { testContext } from '../test/gpu.ts';
 import { createGenerationHost } from './generation.ts';
-import type { WorkerEvent } from './protocol.ts';
+import type { LoadProgress, WorkerEvent } from './protocol.ts';
 
 const tokenizer = readFileSync(new URL('../test/data/tokenizer/tokenizer.json', import.meta.url), 'utf8');
 
@@ -63,12 +63,17 @@ describe('generation host', () => {
     await h.generate({ type: 'generate', id: 5, turns: [{ question: 'word '.repeat(200) }], settings });
     expect(events).toContainEqual(expect.objectContaining({ type: 'error', id: 5, code: 'context-overflow' }));
   });
-  it('runs on the GPU and unloads on device loss', async () => {
+  it('GPU load, answer, device loss', async () => {
     const events: WorkerEvent[] = [];
     const h = createGenerationHost((e) => events.push(e));
     const device = await requestNodeDevice();
-    const { gpuBytes } = await h.load(packageWithTokenizer(), device);
+    const progress: LoadProgress[] = [];
+    const { gpuBytes } = await h.load(packageWithTokenizer(), device, (p) => progress.push(p));
     expect(gpuBytes).toBeGreaterThan(0);
+    // One upload event a tensor, ending at the total.
+    expect(progress.length).toBeGreaterThan(10);
+    expect(progress.every((p) => p.phase === 'upload')).toBe(true);
+    expect(progress.at(-1)!.bytesDone).toBe(progress.at(-1)!.bytesTotal);
     await h.generate({ type: 'generate', id: 20, turns: [{ question: 'What is this?' }], settings });
     const done = events.find((e) => e.type === 'done' && e.id === 20) as Extract<WorkerEvent, { type: 'done' }>;
     expect(done.stopReason).toBe('max_tokens');

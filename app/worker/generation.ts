@@ -12,16 +12,21 @@ import { DeviceLostError } from '../engine/gpu/errors.ts';
 import { createCodec } from '../engine/model/codec.ts';
 import { ContextOverflowError, ModelConfigError } from '../engine/model/errors.ts';
 import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
-import { createGpuRunner } from '../engine/model/gpu-runner.ts';
+import { resolveDims } from '../engine/model/config.ts';
+import { createGpuRunner, type GpuRunnerOptions } from '../engine/model/gpu-runner.ts';
 import type { ModelRunner } from '../engine/model/runner.ts';
+import { requiredTensors } from '../engine/model/weights.ts';
 import { ImageDecodeError } from '../image/errors.ts';
-import type { WorkerErrorCode, WorkerEvent, WorkerRequest } from './protocol.ts';
+import type { LoadProgress, WorkerErrorCode, WorkerEvent, WorkerRequest } from './protocol.ts';
 
 export type GenerateRequest = Extract<WorkerRequest, { type: 'generate' }>;
 
 export interface GenerationHost {
-  /** Uploads the model from `source` to `device`; resolves with the bytes it placed on the GPU. */
-  load(source: TensorSource, device: DeviceHandle): Promise<{ gpuBytes: number }>;
+  /**
+   * Uploads the model from `source` to `device`, reporting `upload` progress after each tensor;
+   * resolves with the bytes it placed on the GPU.
+   */
+  load(source: TensorSource, device: DeviceHandle, onProgress?: (progress: LoadProgress) => void): Promise<{ gpuBytes: number }>;
   /** Streams `token` events and one `done` event for the request through `post`. */
   generate(request: GenerateRequest): Promise<void>;
   abort(id: number): void;
@@ -44,7 +49,7 @@ function errorCode(error: unknown): WorkerErrorCode {
 }
 
 /** Builds the runner for a loaded package; tests pass the CPU reference's. */
-export type RunnerFactory = (ctx: GpuContext, source: TensorSource) => Promise<ModelRunner & { gpuBytes: number }>;
+export type RunnerFactory = (ctx: GpuContext, source: TensorSource, options?: GpuRunnerOptions) => Promise<ModelRunner & { gpuBytes: number }>;
 
 export function createGenerationHost(post: (event: WorkerEvent) => void, createRunner: RunnerFactory = createGpuRunner): GenerationHost {
   let loaded: Loaded | undefined;
@@ -57,10 +62,18 @@ export function createGenerationHost(post: (event: WorkerEvent) => void, createR
   }
 
   return {
-    async load(source, device) {
+    async load(source, device, onProgress) {
       await unload();
       const ctx = new GpuContext(device);
-      const runner = await createRunner(ctx, source);
+      const { manifest } = source;
+      const bytesTotal = requiredTensors(resolveDims(manifest), manifest).reduce((n, name) => n + manifest.tensors[name].bytes, 0);
+      const start = performance.now();
+      const runner = await createRunner(ctx, source, {
+        onProgress: (done) => {
+          const seconds = (performance.now() - start) / 1000;
+          onProgress?.({ phase: 'upload', bytesDone: done.bytes, bytesTotal, bytesPerSecond: seconds > 0 ? done.bytes / seconds : 0 });
+        },
+      });
       const codec = createCodec(await source.readTokenizer());
       loaded = { source, generator: new Generator(runner, codec), destroy: () => runner.destroy() };
       // A lost device makes every buffer invalid: stop what runs and drop the model. The worker
