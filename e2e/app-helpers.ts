@@ -1,12 +1,20 @@
 /** Steps the app's browser tests share: loading a model, dropping files, asking. */
 import { readFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 export const IMAGES = join(import.meta.dirname, '..', 'app', 'test', 'data', 'images');
 export const DEMO_PACKAGE = join(import.meta.dirname, '..', 'public', 'models', 'demo');
-export const SCREENSHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');
+/**
+ * Where `screenshot` saves: `test-results/screenshots/` by default, so a test run leaves the
+ * tracked files alone, and the README's `docs/screenshots/` with `TRIT_UPDATE_SCREENSHOTS=1`.
+ */
+export const SCREENSHOTS =
+  process.env.TRIT_UPDATE_SCREENSHOTS === '1'
+    ? join(import.meta.dirname, '..', 'docs', 'screenshots')
+    : join(import.meta.dirname, '..', 'test-results', 'screenshots');
 
+/** Saves a full-page screenshot as `<name>.png` under {@link SCREENSHOTS}. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -70,4 +78,13 @@ export async function ask(page: Page, question: string): Promise<void> {
 /** The last answer in the conversation. */
 export function lastAnswer(page: Page) {
   return page.getByTestId('message-assistant').last();
+}
+
+/** Reads the token count an answer shows under its text; 0 while the line is empty, before the first token. */
+export async function tokenCount(answer: Locator): Promise<number> {
+  const meta = (await answer.getByTestId('answer-meta').textContent()) ?? '';
+  if (meta === '') return 0;
+  const match = /(\d+) tokens?/.exec(meta);
+  if (!match) throw new Error(`The answer shows no token count: "${meta}"`);
+  return Number(match[1]);
 }

@@ -5,18 +5,9 @@
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startPackageServer, type PackageServer } from './app-package-server.ts';
-import type { Locator } from '@playwright/test';
-import { ask, DEMO_PACKAGE, dropFile, IMAGES, lastAnswer, loadModel, openApp, screenshot } from './app-helpers.ts';
+import { ask, DEMO_PACKAGE, dropFile, IMAGES, lastAnswer, loadModel, openApp, screenshot, tokenCount } from './app-helpers.ts';
 
 const CHELSEA = join(IMAGES, 'chelsea.png');
-
-/** Reads the token count an answer shows under its text. */
-async function tokenCount(answer: Locator): Promise<number> {
-  const meta = await answer.getByTestId('answer-meta').textContent();
-  const match = /(\d+) tokens?/.exec(meta ?? '');
-  if (!match) throw new Error(`The answer shows no token count: "${meta}"`);
-  return Number(match[1]);
-}
 
 test('demo package answers, follows up and stops', async ({ page }) => {
   await openApp(page);
@@ -45,7 +36,6 @@ test('demo package answers, follows up and stops', async ({ page }) => {
   await expect(first.getByTestId('answer-meta')).toContainText(/Answering · \d+ tokens?/);
   const seen = await tokenCount(first);
   await expect.poll(() => tokenCount(first)).toBeGreaterThan(seen);
-  await screenshot(page, 'answering');
   await expect(first).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(first.getByTestId('answer-meta')).toContainText('tokens/s');
   await expect(first.getByTestId('answer-meta')).toHaveAttribute('title', /photo encoded in \d+ ms, \d+ prompt tokens read in \d+ ms/);

@@ -12,6 +12,7 @@ export function App() {
   const gpu = useApp((state) => state.gpu.status);
   const online = useApp((state) => state.online);
   const fatal = useApp((state) => state.fatal);
+  const hasConversation = useApp((state) => state.messages.length > 0);
 
   useEffect(() => {
     void useApp.getState().start();
@@ -23,6 +24,18 @@ export function App() {
       window.removeEventListener('offline', update);
     };
   }, []);
+
+  // A reload or close drops the conversation and the photo, so the browser asks first while one exists.
+  useEffect(() => {
+    if (!hasConversation) return;
+    const confirmLeave = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older Chromium asks only when returnValue is set.
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', confirmLeave);
+    return () => window.removeEventListener('beforeunload', confirmLeave);
+  }, [hasConversation]);
 
   return (
     <>

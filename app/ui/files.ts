@@ -4,7 +4,13 @@
 const MODEL_FILE = /(^manifest\.json$|^config\.json$|^tokenizer\.json$|\.safetensors$|\.bin$|\.safetensors\.index\.json$)/i;
 
 /** Photo types browsers decode; anything else gets a message before it reaches the worker. */
-const PHOTO_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'image/avif'];
+const PHOTO_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif', 'image/bmp'];
+
+/** The photo types, as the page names them to people. */
+export const PHOTO_TYPE_NAMES = 'PNG, JPEG, WebP, GIF, AVIF or BMP';
+
+/** The file picker's filter, the same types as {@link PHOTO_TYPES}. */
+export const PHOTO_ACCEPT = PHOTO_TYPES.join(',');
 
 export function isModelFile(file: File): boolean {
   return MODEL_FILE.test(file.name);
@@ -62,17 +68,17 @@ export interface CheckedPhoto {
 
 /** Decodes `file` once to check that it is a readable image, and returns its size. */
 export async function checkPhoto(file: File): Promise<CheckedPhoto> {
-  if (file.size === 0) throw new PhotoError(`"${file.name}" is empty. Choose a PNG, JPEG or WebP photo.`);
+  if (file.size === 0) throw new PhotoError(`"${file.name}" is empty. Choose a ${PHOTO_TYPE_NAMES} photo.`);
   const typed = file.type !== '';
   if (typed && !PHOTO_TYPES.includes(file.type)) {
-    throw new PhotoError(`"${file.name}" is not a photo (its type is ${file.type}). Choose a PNG, JPEG or WebP image.`);
+    throw new PhotoError(`"${file.name}" is not a photo (its type is ${file.type}). Choose a ${PHOTO_TYPE_NAMES} image.`);
   }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file);
   } catch {
     throw new PhotoError(
-      `"${file.name}" could not be decoded as an image: the file is damaged, cut short or not an image. Choose another photo.`,
+      `"${file.name}" could not be decoded as an image: the file is damaged, cut short or not an image. Choose another photo (${PHOTO_TYPE_NAMES}).`,
     );
   }
   const { width, height } = bitmap;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatBytes, formatDuration, formatRate, percent, secondsLeft } from './format.ts';
+import { DecodeRate, formatBytes, formatDuration, formatLimit, formatRate, percent, secondsLeft } from './format.ts';
 
 describe('formatBytes', () => {
   test.each([
@@ -43,4 +43,33 @@ test('percent is whole and clamped', () => {
   expect(percent(1, 3)).toBe(33);
   expect(percent(5, 0)).toBe(0);
   expect(percent(7, 5)).toBe(100);
+});
+
+describe('formatLimit', () => {
+  test.each([
+    [2 ** 30, '1 GiB'],
+    [4 * 2 ** 30 - 4, '4.0 GiB'],
+    [128 * 2 ** 20, '128 MiB'],
+    [16_384, '16 KiB'],
+    [1.5 * 2 ** 20, '1.5 MiB'],
+    [256, '256 bytes'],
+  ])('%d bytes is %s', (bytes, text) => {
+    expect(formatLimit(bytes)).toBe(text);
+  });
+});
+
+describe('DecodeRate', () => {
+  test('leaves out the wait for the first token', () => {
+    const rate = new DecodeRate();
+    // The first token comes 5 s in, after reading the prompt; then one token every 100 ms.
+    expect(rate.add(1, 5000)).toBeUndefined();
+    expect(rate.add(2, 5100)).toBeCloseTo(10);
+    expect(rate.add(11, 6000)).toBeCloseTo(10);
+  });
+
+  test('gives no rate while no time has passed', () => {
+    const rate = new DecodeRate();
+    rate.add(1, 1000);
+    expect(rate.add(2, 1000)).toBeUndefined();
+  });
 });

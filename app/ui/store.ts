@@ -9,6 +9,7 @@ import type { AdapterSummary } from '../engine/gpu/device.ts';
 import { TritClient, WorkerRequestError } from '../worker/client.ts';
 import { DEFAULT_MODEL_URL, STORAGE_KEYS } from './config.ts';
 import { checkPhoto, PhotoError } from './files.ts';
+import { DecodeRate } from './format.ts';
 
 export type GpuState =
   | { status: 'checking' }
@@ -358,11 +359,12 @@ export const useApp = create<AppState>()((set, get) => {
 
       const { id, events } = getClient().generate({ turns, image: reset ? photo?.file : undefined, settings, reset });
       set({ generating: id });
+      const rate = new DecodeRate();
       try {
         for await (const event of events) {
           if (event.type === 'token') {
             const current = get().messages.find((message) => message.id === answerId);
-            update({ text: (current?.text ?? '') + event.text, tokenCount: event.tokenCount, tokensPerS: event.tokensPerS });
+            update({ text: (current?.text ?? '') + event.text, tokenCount: event.tokenCount, tokensPerS: rate.add(event.tokenCount, performance.now()) });
             continue;
           }
           update({

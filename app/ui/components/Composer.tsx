@@ -1,6 +1,9 @@
 import { useId, useState } from 'react';
 import { useApp } from '../store.ts';
 
+/** Id of the question form, which the conversation keeps its newest text above. */
+export const COMPOSER_ID = 'composer';
+
 export function Composer() {
   const [question, setQuestion] = useState('');
   const ready = useApp((state) => state.model.status === 'ready');
@@ -22,6 +25,7 @@ export function Composer() {
 
   return (
     <form
+      id={COMPOSER_ID}
       className="composer"
       onSubmit={(event) => {
         event.preventDefault();

@@ -2,33 +2,32 @@ import { useEffect, useRef } from 'react';
 import type { GenerationTimings } from '../../worker/protocol.ts';
 import type { Message } from '../store.ts';
 import { useApp } from '../store.ts';
+import { COMPOSER_ID } from './Composer.tsx';
 import { Markdown } from './Markdown.tsx';
 
 export function Conversation() {
   const messages = useApp((state) => state.messages);
   const end = useRef<HTMLDivElement>(null);
   const last = messages[messages.length - 1];
-  // Follows the growing answer only while the reader is at the bottom, so scrolling up to
-  // read stays put.
-  const atBottom = useRef(true);
+  // Follows the growing answer until the reader scrolls up, so scrolling up to read stays put.
+  const following = useRef(true);
 
   useEffect(() => {
     const onScroll = () => {
-      const root = document.documentElement;
-      atBottom.current = window.innerHeight + window.scrollY >= root.scrollHeight - 120;
+      if (end.current) following.current = hiddenBelow(end.current) < FOLLOW_SLACK_PX;
     };
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);
   }, []);
 
   useEffect(() => {
-    atBottom.current = true;
-    end.current?.scrollIntoView({ block: 'end' });
+    following.current = true;
+    if (end.current) revealEnd(end.current);
   }, [messages.length]);
 
   useEffect(() => {
-    if (atBottom.current) end.current?.scrollIntoView({ block: 'end' });
-  }, [last?.text]);
+    if (following.current && end.current) revealEnd(end.current);
+  }, [last?.text, last?.state]);
 
   if (messages.length === 0) return <Welcome />;
   return (
@@ -59,13 +58,26 @@ function Answer({ message }: { message: Message }) {
         </p>
       )}
       <p className="meta small" data-testid="answer-meta" title={message.timings ? describeTimings(message.timings) : undefined}>
-        {streaming && 'Answering · '}
-        {message.state === 'stopped' && 'Stopped · '}
-        {message.tokenCount !== undefined && message.tokenCount > 0 && `${message.tokenCount} ${message.tokenCount === 1 ? 'token' : 'tokens'}`}
-        {message.tokensPerS !== undefined && message.tokensPerS > 0 && ` · ${message.tokensPerS.toFixed(1)} tokens/s`}
+        {describeProgress(message)}
       </p>
     </>
   );
+}
+
+/** How far the end of the conversation may lie out of view and still count as followed. */
+const FOLLOW_SLACK_PX = 80;
+
+/** Pixels by which `marker` lies below the part of the window the sticky question box leaves visible. */
+function hiddenBelow(marker: HTMLElement): number {
+  const composer = document.getElementById(COMPOSER_ID);
+  const visibleBottom = window.innerHeight - (composer?.getBoundingClientRect().height ?? 0);
+  return marker.getBoundingClientRect().bottom - visibleBottom;
+}
+
+/** Scrolls the window just enough that `marker` shows above the sticky question box. */
+function revealEnd(marker: HTMLElement): void {
+  const hidden = hiddenBelow(marker);
+  if (hidden > 0) window.scrollBy({ top: hidden, behavior: 'instant' });
 }
 
 /** Lists the first steps until the first question. */
@@ -75,12 +87,32 @@ function Welcome() {
   return (
     <div className="welcome" data-testid="welcome">
       <ol>
-        <li>{ready ? 'The model is ready.' : 'Get the model (once: it stays in this browser and works offline).'}</li>
+        <li>
+          {ready ? (
+            'The model is ready.'
+          ) : (
+            <>
+              <a href="#model-title">Get the model</a> (once: it stays in this browser and works offline).
+            </>
+          )}
+        </li>
         <li>{hasPhoto ? 'The photo is ready.' : 'Add a photo.'}</li>
         <li>Ask a question about it. Answers appear word by word; you can stop them and ask follow-up questions.</li>
       </ol>
     </div>
   );
+}
+
+/** Joins the answer's state, token count and decoding speed with middle dots, leaving out what is not known yet. */
+function describeProgress(message: Message): string {
+  const parts: string[] = [];
+  // Until the first token the answer itself reads "Thinking…", so the line stays empty.
+  if (message.state === 'streaming' && message.tokenCount) parts.push('Answering');
+  if (message.state === 'stopped') parts.push('Stopped');
+  const count = message.tokenCount ?? 0;
+  if (count > 0) parts.push(`${count} ${count === 1 ? 'token' : 'tokens'}`);
+  if (message.tokensPerS !== undefined && message.tokensPerS > 0) parts.push(`${message.tokensPerS.toFixed(1)} tokens/s`);
+  return parts.join(' · ');
 }
 
 /** Formats where the time of a finished answer went, for the tooltip of its token count. */

@@ -1,5 +1,5 @@
-import { describeAdapter } from '../../engine/gpu/device.ts';
-import { formatBytes } from '../format.ts';
+import type { AdapterSummary } from '../../engine/gpu/device.ts';
+import { formatLimit } from '../format.ts';
 import { useApp } from '../store.ts';
 
 /** Shows the adapter in one line, with its features and limits when opened. */
@@ -18,20 +18,27 @@ export function GpuStatus() {
       </summary>
       <dl className="facts">
         <dt>Adapter</dt>
-        <dd>{describeAdapter(adapter)}</dd>
+        <dd>{adapterName(adapter)}</dd>
         <dt>Features</dt>
         <dd>{adapter.features.length ? adapter.features.join(', ') : 'none of shader-f16, subgroups, timestamp-query'}</dd>
         <dt>Max buffer</dt>
-        <dd>{formatBytes(adapter.maxBufferSize)}</dd>
+        <dd>{formatLimit(adapter.maxBufferSize)}</dd>
         <dt>Max storage binding</dt>
-        <dd>{formatBytes(adapter.maxStorageBufferBindingSize)}</dd>
+        <dd>{formatLimit(adapter.maxStorageBufferBindingSize)}</dd>
         <dt>Workgroup storage</dt>
-        <dd>{formatBytes(adapter.maxComputeWorkgroupStorageSize)}</dd>
+        <dd>{formatLimit(adapter.maxComputeWorkgroupStorageSize)}</dd>
         <dt>Invocations per workgroup</dt>
         <dd>{adapter.maxComputeInvocationsPerWorkgroup}</dd>
       </dl>
     </details>
   );
+}
+
+/** Names the adapter and its driver's description; its features and limits have their own rows. */
+function adapterName(adapter: AdapterSummary): string {
+  const name = [adapter.vendor, adapter.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  const detail = adapter.description || adapter.device;
+  return detail ? `${name} (${detail})` : name;
 }
 
 /** Explains, in place of the chat, why the model cannot run in this browser and what to try. */

@@ -1,4 +1,5 @@
 import { useRef } from 'react';
+import { PHOTO_ACCEPT, PHOTO_TYPE_NAMES } from '../files.ts';
 import { useApp } from '../store.ts';
 
 export function PhotoPicker() {
@@ -36,12 +37,13 @@ export function PhotoPicker() {
             </button>
             .
           </p>
+          <p className="small">{PHOTO_TYPE_NAMES} photos work.</p>
         </div>
       )}
       <input
         ref={input}
         type="file"
-        accept="image/*"
+        accept={PHOTO_ACCEPT}
         hidden
         data-testid="photo-input"
         onChange={(event) => {

@@ -5,6 +5,8 @@ import { useApp } from '../store.ts';
 export function SettingsPanel() {
   const settings = useApp((state) => state.settings);
   const actions = useApp.getState();
+  // Restoring the defaults remounts the fields, which also clears text that was out of range.
+  const [generation, setGeneration] = useState(0);
 
   return (
     <details className="panel settings">
@@ -12,6 +14,7 @@ export function SettingsPanel() {
         <h2>Settings</h2>
       </summary>
       <NumberField
+        key={`Temperature-${generation}`}
         label="Temperature"
         help="0 always picks the likeliest token; higher values vary the answer more."
         value={settings.temperature}
@@ -21,6 +24,7 @@ export function SettingsPanel() {
         onValue={(temperature) => actions.setSettings({ temperature })}
       />
       <NumberField
+        key={`Top-p-${generation}`}
         label="Top-p"
         help="Samples only from the likeliest tokens whose probabilities add up to this value."
         value={settings.topP}
@@ -30,6 +34,7 @@ export function SettingsPanel() {
         onValue={(topP) => actions.setSettings({ topP })}
       />
       <NumberField
+        key={`Maximum length (tokens)-${generation}`}
         label="Maximum length (tokens)"
         help="The answer stops after this many tokens."
         value={settings.maxNewTokens}
@@ -39,7 +44,13 @@ export function SettingsPanel() {
         integer
         onValue={(maxNewTokens) => actions.setSettings({ maxNewTokens } satisfies Partial<GenerationSettings>)}
       />
-      <button type="button" onClick={actions.resetSettings}>
+      <button
+        type="button"
+        onClick={() => {
+          actions.resetSettings();
+          setGeneration((n) => n + 1);
+        }}
+      >
         Restore defaults ({CHAT_DEFAULTS.temperature} / {CHAT_DEFAULTS.topP} / {CHAT_DEFAULTS.maxNewTokens})
       </button>
     </details>
@@ -59,7 +70,8 @@ interface NumberFieldProps {
 
 /**
  * Renders a number input that keeps incomplete text ("0." or empty) as typed and passes on
- * only values inside [min, max]. Text out of range gets a message and is not used.
+ * only values inside [min, max]. Text out of range stays as typed, with a message that gives the
+ * range and the value used meanwhile, until it is corrected.
  */
 function NumberField({ label, help, value, min, max, step, integer, onValue }: NumberFieldProps) {
   const id = useId();
@@ -88,11 +100,24 @@ function NumberField({ label, help, value, min, max, step, integer, onValue }: N
             onValue(next);
           }
         }}
-        onBlur={() => setText(String(value))}
+        onBlur={() => {
+          // Tidies valid text ("0.50" → "0.5"); invalid text stays so its message stays too.
+          if (valid) setText(String(value));
+        }}
       />
-      <p id={`${id}-help`} className={valid ? 'muted small' : 'small invalid'}>
-        {valid ? help : `Enter ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}; ${value} is used until then.`}
+      <p id={`${id}-help`} className={valid ? 'muted small' : 'small invalid'} aria-live="polite" data-testid="field-help">
+        {valid
+          ? `${help} From ${min} to ${max}.`
+          : `${describeProblem(text, parsed, integer)}: enter ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}. ${value} is used until then.`}
       </p>
     </div>
   );
+}
+
+/** Says what is wrong with the text of a number field, e.g. "-3 is out of range". */
+function describeProblem(text: string, parsed: number, integer?: boolean): string {
+  if (text.trim() === '') return 'Empty';
+  if (!Number.isFinite(parsed)) return `${text} is not a number`;
+  if (integer && !Number.isInteger(parsed)) return `${text} is not a whole number`;
+  return `${text} is out of range`;
 }
