@@ -17,7 +17,7 @@ const LONG_QUESTION =
 /** Characters DejaVu Sans, the test browser's font, draws: Latin, Greek, Cyrillic and common punctuation. */
 const DRAWN_TEXT = /^[\u0000-\u052f\u2000-\u206f]*$/u;
 
-/** Where the newest line of `page`'s last answer lies relative to the window and the question box. */
+/** Returns where the newest line of `page`'s last answer lies, with the question box's top and the window's height. */
 async function newestLine(page: Page): Promise<{ top: number; bottom: number; composerTop: number; height: number }> {
   return page.evaluate(() => {
     const answers = document.querySelectorAll('[data-testid="message-assistant"]');

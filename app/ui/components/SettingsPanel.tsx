@@ -101,7 +101,7 @@ function NumberField({ label, help, value, min, max, step, integer, onValue }: N
           }
         }}
         onBlur={() => {
-          // Tidies valid text ("0.50" → "0.5"); invalid text stays so its message stays too.
+          // Tidies valid text ("0.50" → "0.5"). Invalid text stays, so its message stays too.
           if (valid) setText(String(value));
         }}
       />
