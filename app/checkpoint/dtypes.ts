@@ -76,6 +76,15 @@ export function toF16(values: ArrayLike<number>): Uint16Array {
   return out;
 }
 
+/** Decodes little-endian half floats. */
+export function decodeF16(bytes: Uint8Array): Float32Array {
+  const b = aligned(bytes, 2);
+  const input = new Uint16Array(b.buffer, b.byteOffset, b.byteLength >>> 1);
+  const out = new Float32Array(input.length);
+  for (let i = 0; i < input.length; i++) out[i] = f16Table[input[i]];
+  return out;
+}
+
 /**
  * Decodes little-endian float tensor bytes. bf16, f16 and f32 become a Float32Array (exact);
  * f64 stays a Float64Array so no precision is lost.
@@ -99,13 +108,8 @@ export function decodeFloats(dtype: SourceDtype, bytes: Uint8Array): Float32Arra
       for (let i = 0; i < count; i++) bits[i] = input[i] << 16;
       return out;
     }
-    case 'f16': {
-      const b = aligned(bytes, 2);
-      const input = new Uint16Array(b.buffer, b.byteOffset, count);
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = f16Table[input[i]];
-      return out;
-    }
+    case 'f16':
+      return decodeF16(bytes);
     default:
       throw new TypeError(`decodeFloats: ${dtype} is not a float type.`);
   }

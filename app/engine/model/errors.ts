@@ -1,9 +1,7 @@
 /** Errors of the model layer; each message names the failing value and says what to do. */
 
-/** The package's config or tensors do not describe a model this engine can run. */
-export class ModelConfigError extends Error {
-  override name = 'ModelConfigError';
-}
+/** The package's config or tensors do not describe a model this engine can run (one class with the checkpoint reader's). */
+export { ModelConfigError } from '../../checkpoint/errors.ts';
 
 /** The prompt plus the tokens to generate would pass the model's context length. */
 export class ContextOverflowError extends Error {
