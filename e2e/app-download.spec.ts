@@ -1,6 +1,6 @@
 /** Getting the model: pause, resume after a reload, stored models, deleting them, dropped files. */
 import { expect, test } from '@playwright/test';
-import { startPackageServer, type PackageServer } from './app-package-server.ts';
+import { startPackageServer, type PackageServer } from './package-server.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ test.afterAll(async () => {
 
 test('paused download resumes after reload', async ({ page }) => {
   // About 1 MB/s per file, so the largest shard (6.4 MB) takes several seconds.
-  server.bytesPerSecond = 1_000_000;
+  server.faults.bytesPerSecond = 1_000_000;
   await openApp(page);
   await page.getByLabel('Package URL').fill(server.url);
   await page.getByRole('button', { name: 'Get model' }).click();
@@ -33,14 +33,14 @@ test('paused download resumes after reload', async ({ page }) => {
 
   await page.reload();
   await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
-  server.bytesPerSecond = null;
+  delete server.faults.bytesPerSecond;
   const before = server.requests.length;
   await page.getByRole('button', { name: 'Resume' }).click();
 
   await expect.poll(() => server.requests.slice(before).some((request) => request.range !== undefined)).toBe(true);
-  const resumed = server.requests.slice(before).filter((request) => request.path.endsWith('.safetensors'));
+  const resumed = server.requests.slice(before).filter((request) => request.file.endsWith('.safetensors'));
   for (const request of resumed) {
-    expect(request.range, `${request.path} was fetched from its start again`).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(request.range, `${request.file} was fetched from its start again`).toMatch(/^bytes=[1-9]\d*-$/);
   }
   await expect(page.getByTestId('model-ready')).toBeVisible();
 });

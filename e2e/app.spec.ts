@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { startPackageServer, type PackageServer } from './app-package-server.ts';
+import { startPackageServer, type PackageServer } from './package-server.ts';
 import { ask, DEMO_PACKAGE, dropFile, IMAGES, lastAnswer, loadModel, openApp, screenshot, tokenCount } from './app-helpers.ts';
 
 const CHELSEA = join(IMAGES, 'chelsea.png');
@@ -128,7 +128,7 @@ test.describe('corrupted shard', () => {
 
   test('shows an error and the retry works', async ({ page }) => {
     const manifest = JSON.parse(await (await fetch(`${server.url}manifest.json`)).text()) as { shards: { file: string }[] };
-    server.corrupt.add(manifest.shards[0].file);
+    server.faults.corrupt = { file: manifest.shards[0].file, times: Infinity };
 
     await openApp(page);
     await page.getByLabel('Package URL').fill(server.url);
@@ -138,7 +138,7 @@ test.describe('corrupted shard', () => {
     await expect(error).toContainText(manifest.shards[0].file);
     await screenshot(page, 'error');
 
-    server.corrupt.clear();
+    delete server.faults.corrupt;
     await page.getByRole('button', { name: 'Try again' }).click();
     await expect(page.getByTestId('model-ready')).toBeVisible();
   });

@@ -1,11 +1,14 @@
 /**
- * A package server for the download tests: serves a generated package on 127.0.0.1 with Range
- * support and CORS, records every request, and injects faults on demand (cut a response after
- * some bytes, corrupt a file's bytes, answer with an HTTP error).
+ * A package server for the browser tests: serves a generated package or a package folder on
+ * 127.0.0.1 under `/pkg/`, with Range support and CORS, records every request, and on demand cuts
+ * a response mid-file, corrupts a file's bytes (some times or always), returns an HTTP error,
+ * or sends slowly so a test can pause a download midway.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join, normalize, sep } from 'node:path';
 import { DEFAULT_CHAT_TEMPLATE, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest, type TensorEntry } from '../app/checkpoint/manifest.ts';
 
 export interface TestPackage {
@@ -56,6 +59,7 @@ export function makeTestPackage(shardTensorBytes: number[][], name = 'download t
 }
 
 export interface RequestRecord {
+  /** Path below the package URL, e.g. `manifest.json`. */
   file: string;
   range: string | undefined;
   status: number;
@@ -66,15 +70,18 @@ export interface RequestRecord {
 export interface Faults {
   /** Cut the response of `file` once it reaches byte `atByte` of the file, `times` times. */
   cut?: { file: string; atByte: number; times: number };
-  /** Flip bytes in the response of `file`, `times` times. */
+  /** Flip bytes in the response of `file`, `times` times (`Infinity`: every time). The length stays right. */
   corrupt?: { file: string; times: number };
-  /** Answer the requests for `file` with this HTTP status, after letting the first `skip` through. */
+  /** Respond to the requests for `file` with this HTTP status, after letting the first `skip` through. */
   status?: { file: string; code: number; skip?: number };
+  /** Send bodies at about this many bytes per second. */
+  bytesPerSecond?: number;
 }
 
 export interface PackageServer {
   /** Package folder URL, ending in a slash. */
   url: string;
+  /** Requests so far, in order (CORS preflights left out). */
   requests: RequestRecord[];
   faults: Faults;
   close(): Promise<void>;
@@ -88,12 +95,36 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-/** Starts the server on an ephemeral port of 127.0.0.1, serving `pkg` under `/pkg/`. */
-export async function startPackageServer(pkg: TestPackage): Promise<PackageServer> {
+/** Reads `file` from the in-memory package, or from the folder (read on each request, so edits show). */
+async function readSource(source: TestPackage | string, file: string): Promise<Uint8Array | undefined> {
+  if (typeof source !== 'string') return source.files.get(file);
+  const path = normalize(join(source, file));
+  if (!path.startsWith(normalize(source) + sep)) return undefined;
+  try {
+    return await readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `body` in 64 KiB pieces, waiting between them to keep to `bytesPerSecond`; stops when the client goes away. */
+async function sendThrottled(response: ServerResponse, body: Uint8Array, bytesPerSecond: number): Promise<void> {
+  const piece = 64 * 1024;
+  for (let offset = 0; offset < body.length && !response.destroyed; offset += piece) {
+    response.write(body.subarray(offset, offset + piece));
+    await new Promise((resolve) => setTimeout(resolve, (piece / bytesPerSecond) * 1000));
+  }
+}
+
+/**
+ * Starts the server on an ephemeral port of 127.0.0.1, serving `source` (a generated package, or
+ * the path of a package folder) under `/pkg/`.
+ */
+export async function startPackageServer(source: TestPackage | string): Promise<PackageServer> {
   const requests: RequestRecord[] = [];
   const state: PackageServer = { url: '', requests, faults: {}, close: async () => undefined };
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Headers', 'Range');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges');
@@ -102,14 +133,14 @@ export async function startPackageServer(pkg: TestPackage): Promise<PackageServe
       return;
     }
     const file = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/^\/pkg\//, ''));
-    const body = pkg.files.get(file);
     const record: RequestRecord = { file, range: req.headers.range, status: 0, bytesSent: 0 };
     requests.push(record);
+    const body = await readSource(source, file);
 
     const { faults } = state;
     if (!body) {
       record.status = 404;
-      res.writeHead(404).end('not found');
+      res.writeHead(404).end(`not found: ${file}`);
       return;
     }
     if (faults.status?.file === file && (faults.status.skip ?? 0) > 0) {
@@ -131,7 +162,7 @@ export async function startPackageServer(pkg: TestPackage): Promise<PackageServe
     }
     record.status = range ? 206 : 200;
     res.writeHead(record.status, {
-      'Content-Type': 'application/octet-stream',
+      'Content-Type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
       'Content-Length': String(data.byteLength),
       'Accept-Ranges': 'bytes',
       'Cache-Control': 'no-store',
@@ -139,19 +170,25 @@ export async function startPackageServer(pkg: TestPackage): Promise<PackageServe
     });
 
     const cut = faults.cut;
-    if (cut?.file === file && cut.times > 0 && cut.atByte > start && cut.atByte <= end) {
+    const cutHere = cut?.file === file && cut.times > 0 && cut.atByte > start && cut.atByte <= end;
+    if (cutHere) {
       cut.times--;
-      const part = data.subarray(0, cut.atByte - start);
-      record.bytesSent = part.byteLength;
-      // Send the first part, then drop the connection so the browser sees a truncated body.
-      res.write(part, () => setTimeout(() => res.socket?.destroy(), 50));
-      return;
+      data = data.subarray(0, cut.atByte - start);
     }
     record.bytesSent = data.byteLength;
-    res.end(data);
+    // A cut drops the connection after the first part, so the browser receives a truncated body.
+    const finish = cutHere ? () => void setTimeout(() => res.socket?.destroy(), 50) : () => void res.end();
+    if (faults.bytesPerSecond) {
+      await sendThrottled(res, data, faults.bytesPerSecond);
+      finish();
+    } else if (cutHere) {
+      res.write(data, finish);
+    } else {
+      res.end(data);
+    }
   };
 
-  const server = createServer(handle);
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   state.url = `http://127.0.0.1:${port}/pkg/`;
