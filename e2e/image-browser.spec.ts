@@ -7,36 +7,24 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { expect, test } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 
 import { DEFAULT_IMAGE_PREPROCESS } from '../app/checkpoint/manifest.ts';
 import { decodeImage } from '../app/image/decode.node.ts';
 import { imageToModelPixels, preprocessImage } from '../app/image/preprocess.node.ts';
 import type { HarnessError, HarnessResult } from './harness/image-common.ts';
+import { startHarnessServer, type HarnessServer } from './harness-server.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const IMAGES = '/app/test/data/images';
 
-let server: ViteDevServer;
-let origin: string;
+let harness: HarnessServer;
 
 test.beforeAll(async () => {
-  server = await createServer({
-    root: ROOT,
-    configFile: false,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    // Scan only the harness for dependencies, not the app's own entry points.
-    optimizeDeps: { entries: ['e2e/harness/image.html'] },
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('The Vite dev server has no TCP address.');
-  origin = `http://127.0.0.1:${address.port}`;
+  harness = await startHarnessServer('e2e/harness/image.html');
 });
 
 test.afterAll(async () => {
-  await server?.close();
+  await harness?.close();
 });
 
 type Where = 'preprocessInPage' | 'preprocessInWorker';
@@ -46,7 +34,7 @@ async function preprocessInBrowser(
   file: string,
   where: Where,
 ): Promise<HarnessResult | HarnessError> {
-  await page.goto(`${origin}/e2e/harness/image.html`);
+  await page.goto(harness.url);
   await page.waitForFunction(() => 'imageHarness' in window);
   return page.evaluate(([url, name, method]) => window.imageHarness[method as Where](url!, name!), [
     `${IMAGES}/${file}`,

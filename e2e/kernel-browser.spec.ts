@@ -4,38 +4,23 @@
  * worker, and agree with the CPU references. The spec serves the harness page
  * (`e2e/harness/kernel.html`) from its own Vite dev server on 127.0.0.1.
  */
-import { join } from 'node:path';
-
 import { expect, test } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 
 import { geluReference } from '../app/engine/reference/activation.ts';
 import { attentionReference } from '../app/engine/reference/attention.ts';
 import { layerNormReference } from '../app/engine/reference/norm.ts';
 import { argmaxReference } from '../app/engine/reference/sample.ts';
 import type { KernelError, KernelRequest, KernelResult } from './harness/kernel-common.ts';
+import { startHarnessServer, type HarnessServer } from './harness-server.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-
-let server: ViteDevServer;
-let origin: string;
+let harness: HarnessServer;
 
 test.beforeAll(async () => {
-  server = await createServer({
-    root: ROOT,
-    configFile: false,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    optimizeDeps: { entries: ['e2e/harness/kernel.html'] },
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('The Vite dev server has no TCP address.');
-  origin = `http://127.0.0.1:${address.port}`;
+  harness = await startHarnessServer('e2e/harness/kernel.html');
 });
 
 test.afterAll(async () => {
-  await server?.close();
+  await harness?.close();
 });
 
 /** Deterministic values in [lo, hi) (a linear congruential sequence), so failures reproduce. */
@@ -74,7 +59,7 @@ function expectClose(actual: number[], expected: ArrayLike<number>, atol: number
 
 for (const where of ['runInPage', 'runInWorker'] as const) {
   test(`kernels match the CPU references (${where})`, async ({ page }) => {
-    await page.goto(`${origin}/e2e/harness/kernel.html`);
+    await page.goto(harness.url);
     await page.waitForFunction(() => 'kernelHarness' in window);
     const input = request();
     const output: KernelResult | KernelError = await page.evaluate(([method, req]) => window.kernelHarness[method](req), [where, input] as const);

@@ -4,38 +4,23 @@
  * references, for every variant the adapter offers. The spec serves the harness page
  * (`e2e/harness/matmul.html`) from its own Vite dev server on 127.0.0.1.
  */
-import { join } from 'node:path';
-
 import { expect, test } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 
 import { denseMagnitude, denseReference } from '../app/engine/reference/dense.ts';
 import { quantizeReference, ternaryAccumulate, ternaryRescale } from '../app/engine/reference/bitlinear.ts';
 import { encodeHalf, halfToFloat } from '../app/engine/model/half.ts';
 import { packTernary } from '../app/engine/ternary/pack.ts';
 import type { MatmulRequest, MatmulResult } from './harness/matmul.ts';
+import { startHarnessServer, type HarnessServer } from './harness-server.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-
-let server: ViteDevServer;
-let origin: string;
+let harness: HarnessServer;
 
 test.beforeAll(async () => {
-  server = await createServer({
-    root: ROOT,
-    configFile: false,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    optimizeDeps: { entries: ['e2e/harness/matmul.html'] },
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('The Vite dev server has no TCP address.');
-  origin = `http://127.0.0.1:${address.port}`;
+  harness = await startHarnessServer('e2e/harness/matmul.html');
 });
 
 test.afterAll(async () => {
-  await server?.close();
+  await harness?.close();
 });
 
 /** Deterministic values in [0, 1) (a linear congruential sequence), so failures reproduce. */
@@ -66,7 +51,7 @@ test('matmul kernels match the CPU references in Chromium', async ({ page }) => 
     outFeatures,
   };
 
-  await page.goto(`${origin}/e2e/harness/matmul.html`);
+  await page.goto(harness.url);
   await page.waitForFunction(() => 'matmulHarness' in window);
   const output: MatmulResult = await page.evaluate((req) => window.matmulHarness.run(req), request);
   if ('error' in output) throw new Error(`Matmul kernels failed in the browser: ${output.error.name}: ${output.error.message}`);

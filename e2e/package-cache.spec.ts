@@ -4,11 +4,10 @@
  * and reports a real QuotaExceededError with the storage figures.
  */
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 import { makeTestPackage, startPackageServer, type PackageServer, type TestPackage } from './package-server.ts';
 import type { LoadOutcome } from './harness/download.ts';
+import { startHarnessServer, type HarnessServer } from './harness-server.ts';
 import { formatBytes } from '../app/worker/errors.ts';
 
 const MiB = 2 ** 20;
@@ -17,22 +16,14 @@ const CHUNK = 4 * MiB;
 const SHARD0 = 'model-0.safetensors';
 const SHARD1 = 'model-1.safetensors';
 
-let vite: ViteDevServer;
+let harness: HarnessServer;
 let pkg: TestPackage;
 let server: PackageServer;
 let harnessUrl: string;
 
 test.beforeAll(async () => {
-  vite = await createServer({
-    root: fileURLToPath(new URL('..', import.meta.url)),
-    configFile: false,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    worker: { format: 'es' },
-  });
-  await vite.listen();
-  const address = vite.httpServer!.address() as { port: number };
-  harnessUrl = `http://127.0.0.1:${address.port}/e2e/harness/download.html`;
+  harness = await startHarnessServer('e2e/harness/download.html');
+  harnessUrl = harness.url;
   // Shard 0 spans three chunks, shard 1 two; tensors straddle chunk boundaries.
   pkg = makeTestPackage([
     [3 * MiB, 3 * MiB + 4096, 4 * MiB - 8192],
@@ -43,7 +34,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await server?.close();
-  await vite?.close();
+  await harness?.close();
 });
 
 test.beforeEach(() => {
