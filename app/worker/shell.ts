@@ -8,7 +8,7 @@ import { TruncatedInputError } from '../checkpoint/bytes.ts';
 import { CheckpointFormatError, IntegrityError, ModelConfigError, UnsupportedCheckpointError } from '../checkpoint/errors.ts';
 import type { TensorSource } from '../checkpoint/manifest.ts';
 import { describeAdapter, requestBrowserDevice, type DeviceHandle } from '../engine/gpu/device.ts';
-import { DeviceLostError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError } from '../engine/gpu/errors.ts';
+import { DeviceLostError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError, WgslFeatureMissingError } from '../engine/gpu/errors.ts';
 import { CachedTensorSource, FileTensorSource, NetworkTensorSource } from './cached-source.ts';
 import { downloadPackage, fetchManifest, resolvePackageUrl, type StoreOptions } from './download.ts';
 import { convertDroppedCheckpoint, convertDroppedCheckpointToBlobs } from './convert-sink.ts';
@@ -26,7 +26,7 @@ export function errorCode(error: unknown): WorkerErrorCode {
   if (error instanceof WorkerFailure) return error.code;
   if (error instanceof WebGpuUnavailableError) return 'no-webgpu';
   if (error instanceof NoAdapterError) return 'no-adapter';
-  if (error instanceof LimitTooSmallError) return 'limit';
+  if (error instanceof LimitTooSmallError || error instanceof WgslFeatureMissingError) return 'limit';
   if (error instanceof DeviceLostError) return 'device-lost';
   if (
     error instanceof CheckpointFormatError ||

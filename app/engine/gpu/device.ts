@@ -1,8 +1,11 @@
-import { DeviceLostError, GpuValidationError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError } from './errors.ts';
+import { DeviceLostError, GpuValidationError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError, WgslFeatureMissingError } from './errors.ts';
 
 /** Optional features the engine uses when the adapter has them. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 export type OptionalFeature = (typeof OPTIONAL_FEATURES)[number];
+
+/** WGSL language features the kernels need: the ternary product calls `dot4I8Packed`. */
+export const REQUIRED_WGSL_FEATURES = ['packed_4x8_integer_dot_product'] as const;
 
 export interface DeviceOptions {
   /**
@@ -29,6 +32,8 @@ export interface AdapterSummary {
   maxComputeInvocationsPerWorkgroup: number;
   subgroupMinSize?: number;
   subgroupMaxSize?: number;
+  /** Of {@link REQUIRED_WGSL_FEATURES}, those the WGSL compiler has; absent where it does not list its features. */
+  wgslFeatures?: string[];
 }
 
 /** A WebGPU device with the facts the engine chose it by. */
@@ -43,16 +48,20 @@ export interface DeviceHandle {
   uncapturedErrors: GpuValidationError[];
 }
 
-/** Formats the adapter in one line, e.g. "google swiftshader (SwiftShader driver 5.0.0), subgroups, timestamp-query, binding 1024 MiB". */
+/**
+ * Formats the adapter in one line, e.g. "google swiftshader (SwiftShader driver 5.0.0), subgroups,
+ * timestamp-query, WGSL packed_4x8_integer_dot_product, binding 1024 MiB".
+ */
 export function describeAdapter(summary: AdapterSummary): string {
   const name = [summary.vendor, summary.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   const detail = summary.description || summary.device;
   const features = summary.features.length ? summary.features.join(', ') : 'no optional features';
+  const wgsl = summary.wgslFeatures?.length ? `, WGSL ${summary.wgslFeatures.join(', ')}` : '';
   const mib = Math.floor(summary.maxStorageBufferBindingSize / 2 ** 20);
-  return `${name}${detail ? ` (${detail})` : ''}, ${features}, binding ${mib} MiB`;
+  return `${name}${detail ? ` (${detail})` : ''}, ${features}${wgsl}, binding ${mib} MiB`;
 }
 
-function summarize(adapter: GPUAdapter, limits: GPUSupportedLimits, features: OptionalFeature[]): AdapterSummary {
+function summarize(adapter: GPUAdapter, limits: GPUSupportedLimits, features: OptionalFeature[], wgslFeatures: string[] | undefined): AdapterSummary {
   const info = adapter.info;
   const extra = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   return {
@@ -67,7 +76,23 @@ function summarize(adapter: GPUAdapter, limits: GPUSupportedLimits, features: Op
     maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     subgroupMinSize: extra.subgroupMinSize,
     subgroupMaxSize: extra.subgroupMaxSize,
+    wgslFeatures,
   };
+}
+
+/**
+ * Returns which of {@link REQUIRED_WGSL_FEATURES} `gpu` has, or throws {@link WgslFeatureMissingError}
+ * for the first one it lacks. A browser without `wgslLanguageFeatures` predates them all; under
+ * Node (`where` starting with "Node") a `webgpu` package that does not list them is let through
+ * with `undefined`, because shader compilation reports a missing feature there.
+ */
+function checkWgslFeatures(gpu: GPU, where: string): string[] | undefined {
+  const listed = (gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures;
+  if (!listed && where.startsWith('Node')) return undefined;
+  for (const feature of REQUIRED_WGSL_FEATURES) {
+    if (!listed?.has(feature)) throw new WgslFeatureMissingError(feature, where);
+  }
+  return [...REQUIRED_WGSL_FEATURES];
 }
 
 /**
@@ -79,6 +104,7 @@ export async function requestDevice(gpu: GPU | undefined, where: string, options
   if (!gpu) throw new WebGpuUnavailableError(where);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) throw new NoAdapterError(where);
+  const wgslFeatures = checkWgslFeatures(gpu, where);
 
   const disabled = new Set(options.disableFeatures ?? []);
   const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f));
@@ -116,7 +142,7 @@ export async function requestDevice(gpu: GPU | undefined, where: string, options
   return {
     device,
     adapter,
-    summary: summarize(adapter, device.limits, features),
+    summary: summarize(adapter, device.limits, features, wgslFeatures),
     features: new Set(features),
     lost,
     uncapturedErrors,

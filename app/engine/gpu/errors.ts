@@ -15,14 +15,39 @@ export class WebGpuUnavailableError extends GpuError {
   }
 }
 
-/** WebGPU exists but `requestAdapter()` returned no adapter. */
+/** Advice for a missing adapter, in a browser and under Node. */
+const NO_ADAPTER_ADVICE = {
+  browser: 'Update the graphics driver, enable hardware acceleration, or check chrome://gpu.',
+  node:
+    "Install Debian's `chromium` package (its SwiftShader driver runs WebGPU on the CPU) or a GPU driver with Vulkan, " +
+    "or set VK_ICD_FILENAMES to a Vulkan driver's ICD file.",
+};
+
+/**
+ * WebGPU exists but `requestAdapter()` returned no adapter. `detail` names where; a `detail` that
+ * starts with "Node" gets the advice for Node, any other the advice for browsers.
+ */
 export class NoAdapterError extends GpuError {
   override name = 'NoAdapterError';
   constructor(detail = '') {
+    const advice = detail.startsWith('Node') ? NO_ADAPTER_ADVICE.node : NO_ADAPTER_ADVICE.browser;
+    super(`No WebGPU adapter was found${detail ? ` (${detail})` : ''}. ${advice}`);
+  }
+}
+
+/** The WGSL compiler lacks a language feature the kernels need, such as `packed_4x8_integer_dot_product`. */
+export class WgslFeatureMissingError extends GpuError {
+  override name = 'WgslFeatureMissingError';
+  constructor(
+    readonly feature: string,
+    where: string,
+  ) {
     super(
-      'No WebGPU adapter was found' +
-        (detail ? ` (${detail})` : '') +
-        '. Update the graphics driver, enable hardware acceleration, or check chrome://gpu.',
+      where.startsWith('Node')
+        ? `The WebGPU of Node (the \`webgpu\` package) lacks the WGSL language feature ${feature}, which the ternary kernels need. ` +
+            'Update the `webgpu` package.'
+        : `The WebGPU of ${where} lacks the WGSL language feature ${feature}, which the ternary kernels need. ` +
+            'Update the browser (Chrome or Edge 123 or later has it).',
     );
   }
 }

@@ -76,9 +76,7 @@ export async function requestNodeDevice(options: DeviceOptions = {}): Promise<De
     try {
       return await requestDevice(await createGpu(), 'Node', options);
     } catch {
-      throw new NoAdapterError(
-        'Node: no Vulkan driver gave an adapter, SwiftShader included; install `chromium` or a GPU driver, or set VK_ICD_FILENAMES',
-      );
+      throw new NoAdapterError('Node: no Vulkan driver gave an adapter, SwiftShader included');
     }
   }
 }

@@ -21,6 +21,12 @@ export function GpuStatus() {
         <dd>{adapterName(adapter)}</dd>
         <dt>Features</dt>
         <dd>{adapter.features.length ? adapter.features.join(', ') : 'none of shader-f16, subgroups, timestamp-query'}</dd>
+        {adapter.wgslFeatures && (
+          <>
+            <dt>WGSL features</dt>
+            <dd>{adapter.wgslFeatures.length ? adapter.wgslFeatures.join(', ') : 'none listed'}</dd>
+          </>
+        )}
         <dt>Max buffer</dt>
         <dd>{formatLimit(adapter.maxBufferSize)}</dd>
         <dt>Max storage binding</dt>
