@@ -106,6 +106,6 @@ test('truncated JPEG raises ImageDecodeError', async ({ page }) => {
   const result = await preprocessInBrowser(page, 'truncated.jpg', 'preprocessInWorker');
   expect('error' in result && result.error).toEqual({
     name: 'ImageDecodeError',
-    message: expect.stringMatching(/^Cannot read image "truncated.jpg": the browser could not decode it/),
+    message: expect.stringMatching(/^Cannot read image "truncated.jpg": the browser could not decode it.* Choose a PNG, JPEG, WebP, GIF, AVIF or BMP photo\.$/),
   });
 });

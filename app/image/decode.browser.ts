@@ -9,10 +9,11 @@
  * 'from-image'. Applying it again here would rotate the image twice.
  */
 import { ImageDecodeError } from './errors.ts';
+import { BROWSER_PHOTO_NAMES } from './photo-types.ts';
 import { checkImageSize, type DecodedImage } from './preprocess.ts';
 
 /**
- * Decodes an image the browser can read (PNG, JPEG, WebP, GIF, AVIF, BMP) to upright RGBA
+ * Decodes an image the browser can read ({@link BROWSER_PHOTO_NAMES}) to upright RGBA
  * (orientation 1). `file` names the input in error messages; a `File` supplies
  * its own name. Throws ImageDecodeError for empty, undecodable or oversized input.
  */
@@ -34,7 +35,7 @@ export async function decodeImage(input: Blob | Uint8Array, file?: string): Prom
     throw new ImageDecodeError(
       name,
       'the browser could not decode it: it is damaged, cut short or not an image',
-      'Choose a PNG, JPEG or WebP photo.',
+      `Choose a ${BROWSER_PHOTO_NAMES} photo.`,
       { cause: error },
     );
   }

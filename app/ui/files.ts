@@ -1,13 +1,14 @@
 /** Sorts dropped or picked files into a photo or model files, and checks photos. */
+import { BROWSER_PHOTO_NAMES, BROWSER_PHOTO_TYPES } from '../image/photo-types.ts';
 
 /** Names that mark a model package or checkpoint rather than a photo. */
 const MODEL_FILE = /(^manifest\.json$|^config\.json$|^tokenizer\.json$|\.safetensors$|\.bin$|\.safetensors\.index\.json$)/i;
 
 /** Photo types browsers decode; anything else gets a message before it reaches the worker. */
-const PHOTO_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif', 'image/bmp'];
+const PHOTO_TYPES = BROWSER_PHOTO_TYPES;
 
 /** The photo types, as the page names them to people. */
-export const PHOTO_TYPE_NAMES = 'PNG, JPEG, WebP, GIF, AVIF or BMP';
+export const PHOTO_TYPE_NAMES = BROWSER_PHOTO_NAMES;
 
 /** The file picker's filter, the same types as {@link PHOTO_TYPES}. */
 export const PHOTO_ACCEPT = PHOTO_TYPES.join(',');
