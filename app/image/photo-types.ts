@@ -16,6 +16,7 @@ export const BROWSER_PHOTO_TYPES: readonly string[] = BROWSER_PHOTO_FORMATS.map(
 /** Names of {@link BROWSER_PHOTO_FORMATS} as a sentence lists them: "PNG, JPEG, WebP, GIF, AVIF or BMP". */
 export const BROWSER_PHOTO_NAMES = listWithOr(BROWSER_PHOTO_FORMATS.map((format) => format.name));
 
+/** Joins names with commas and a final "or". */
 function listWithOr(names: string[]): string {
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
 }
