@@ -130,7 +130,7 @@ export function createWorkerShell(post: (event: WorkerEvent) => void, host: Gene
       });
       const handle = await acquireDevice();
       await host.unload();
-      const { gpuBytes } = await host.load(tensors, handle);
+      const { gpuBytes } = await host.load(tensors, handle, (progress) => post({ type: 'load-progress', id: request.id, progress }));
       if (tensors instanceof NetworkTensorSource) await tensors.finish();
 
       const { manifest } = tensors;

@@ -15,7 +15,7 @@
  */
 import type { PackageManifest, TensorSource } from '../../checkpoint/manifest.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { unpackTernary } from '../ternary/pack.ts';
+import { TERNARY_PACKING, unpackTernary } from '../ternary/pack.ts';
 import { names, type ModelDims } from './config.ts';
 import { ModelConfigError } from './errors.ts';
 import { decodeHalf, encodeHalf } from './half.ts';
@@ -146,7 +146,7 @@ export async function loadWeights(ctx: GpuContext, source: TensorSource, dims: M
         throw new ModelConfigError(`Tensor "${name}" read ${data.byteLength} bytes, but the manifest says ${entry.bytes}; the package is damaged.`);
       }
       if (name === names.wte) uploadEmbedding(ctx, weights, entry.shape, data, entry.dtype, Math.min(ctx.maxBindingSize, options.maxChunkBytes ?? Infinity));
-      else uploadTensor(ctx, weights, name, entry.shape, entry.dtype, data, entry.scale, options.dense ?? false);
+      else uploadTensor(ctx, weights, name, entry.shape, entry.dtype, entry.packing, data, entry.scale, options.dense ?? false);
       bytes += data.byteLength;
       options.onProgress?.({ tensors: index + 1, of: order.length, bytes });
     }
@@ -158,9 +158,14 @@ export async function loadWeights(ctx: GpuContext, source: TensorSource, dims: M
   }
 }
 
-function uploadTensor(ctx: GpuContext, weights: ModelWeights, name: string, shape: number[], dtype: string, data: Uint8Array, scale: number | undefined, dense: boolean): void {
+function uploadTensor(ctx: GpuContext, weights: ModelWeights, name: string, shape: number[], dtype: string, packing: string | undefined, data: Uint8Array, scale: number | undefined, dense: boolean): void {
   let tensor: GpuTensor;
   if (dtype === 'ternary2') {
+    if (packing !== TERNARY_PACKING) {
+      throw new ModelConfigError(
+        `Ternary tensor "${name}" is packed as "${packing ?? 'unnamed'}", but this version of Trit reads "${TERNARY_PACKING}". Convert the checkpoint again with \`trit convert\`.`,
+      );
+    }
     if (scale === undefined) throw new ModelConfigError(`Ternary tensor "${name}" has no scale in the manifest; convert the checkpoint again.`);
     if (dense) {
       const [rows, cols] = shape;
