@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestPackage, testPixels, TINY_SHAPE } from '../model/test-package.ts';
 import { decodeHalf } from '../model/half.ts';
 import { unpackTernary } from '../ternary/pack.ts';
-import { erf, ReferenceCache, ReferenceModel } from './model.ts';
+import { erf } from './activation.ts';
+import { ReferenceCache, ReferenceModel } from './model.ts';
 
 const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
 const dirs: string[] = [];

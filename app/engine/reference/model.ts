@@ -13,6 +13,7 @@ import { unpackTernary, roundHalfEven } from '../ternary/pack.ts';
 import { names, resolveDims, IMAGE_MARKER_ID, type ModelDims } from '../model/config.ts';
 import { decodeHalf } from '../model/half.ts';
 import { ModelConfigError } from '../model/errors.ts';
+import { erf } from './activation.ts';
 
 export interface DenseWeight {
   /** Row-major [rows, cols], as PyTorch's Linear stores it ([out, in]). */
@@ -225,26 +226,6 @@ export function linear(x: Float32Array, weight: DenseWeight): Float32Array {
     }
   }
   return out;
-}
-
-/** erf to double precision: the Maclaurin series below 2.5, the erfc continued fraction above. */
-export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = ax;
-    let sum = ax;
-    for (let n = 1; n < 80; n++) {
-      term *= (-ax * ax) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let k = ax;
-  for (let n = 60; n >= 1; n--) k = ax + n / 2 / k;
-  const erfc = Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * k);
-  return Math.sign(x) * (1 - erfc);
 }
 
 export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
