@@ -115,13 +115,9 @@ export function decodeFloats(dtype: SourceDtype, bytes: Uint8Array): Float32Arra
   }
 }
 
-/** Rounds float32 values to bfloat16 bits, nearest even (as `tensor.to(torch.bfloat16)`). */
-export function toBf16(values: Float32Array): Uint16Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const x = bits[i];
-    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-  }
-  return out;
+/** Rounds a number to bfloat16 bits, nearest even (as `tensor.to(torch.bfloat16)` for finite values). */
+export function numberToBf16Bits(value: number): number {
+  f32Scratch[0] = value;
+  const x = u32Scratch[0];
+  return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
 }

@@ -4,6 +4,7 @@
  * demo package. Values are deterministic for a seed and independent of the order tensors are made in.
  */
 import { RANDOM_WEIGHTS_CONFIG_KEY } from './convert.ts';
+import { numberToBf16Bits } from './dtypes.ts';
 import type { TensorSpec } from './torch-writer.node.ts';
 
 export interface ModelShape {
@@ -66,9 +67,6 @@ function hashName(text: string, seed: number): number {
   return h;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
 /**
  * Fills with bf16 values of mean `mean` and standard deviation `std`, approximately normal:
  * each is a sum of four uniforms (Irwin–Hall), from a mulberry32 generator seeded by name and seed.
@@ -89,9 +87,7 @@ function randomFill(name: string, seed: number, mean: number, std: number): (out
       const a = next();
       const b = next();
       const sum = (a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16) - 2 * 65535;
-      f32[0] = mean + sum * scale;
-      const bits = u32[0];
-      out[i] = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
+      out[i] = numberToBf16Bits(mean + sum * scale);
     }
   };
 }

@@ -6,8 +6,6 @@ import { Tokenizer } from '@huggingface/tokenizers';
 
 /** `<|endoftext|>`: skipped when decoding, and a stop token. */
 export const ENDOFTEXT_ID = 0;
-/** `<|padding|>`: skipped when decoding. */
-export const PADDING_ID = 1;
 /** `|||IP_ADDRESS|||`, the model's EOS id. */
 export const EOS_ID = 50279;
 
