@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { testContext } from '../../test/gpu.ts';
-import { argmax, ReferenceCache, ReferenceModel, type ReferenceTrace } from '../reference/model.ts';
+import { ReferenceCache, ReferenceModel, type ReferenceTrace } from '../reference/model.ts';
+import { argmaxReference } from '../reference/sample.ts';
 import { IMAGE_MARKER_ID } from './config.ts';
 import { ContextOverflowError } from './errors.ts';
 import { Generator, type TextCodec } from './generator.ts';
@@ -39,7 +40,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 /** Difference between the largest and second-largest of the first `vocab` values. */
 function topMargin(row: Float32Array, vocab: number): number {
-  const best = argmax(row, vocab);
+  const best = argmaxReference(row, vocab);
   let second = -Infinity;
   for (let i = 0; i < vocab; i++) if (i !== best) second = Math.max(second, row[i]);
   return row[best] - second;
@@ -76,7 +77,7 @@ describe('GPU runner', () => {
       const tol = LOGIT_TOL * std(expected);
       expect(maxDiff(out.logits!, expected), `step ${step}`).toBeLessThan(tol);
       const margin = topMargin(expected, vocabSize);
-      if (margin > 10 * tol) expect(out.token, `step ${step}`).toBe(argmax(expected, vocabSize));
+      if (margin > 10 * tol) expect(out.token, `step ${step}`).toBe(argmaxReference(expected, vocabSize));
       input = [out.token];
       all = model.forward(model.embed(input), cache);
       expected = all;

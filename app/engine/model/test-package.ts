@@ -12,6 +12,7 @@ import {
   type TensorEntry,
   type TensorSource,
 } from '../../checkpoint/manifest.ts';
+import { rng } from '../../test/gpu.ts';
 import { packTernary, ternarize, TERNARY_PACKING } from '../ternary/pack.ts';
 import { encodeHalf } from './half.ts';
 import { names } from './config.ts';
@@ -56,18 +57,6 @@ export const TINY_SHAPE: TestModelShape = {
   eosTokenIds: [199, 0],
 };
 
-/** Seeded uniform numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Embedding rows of integers in -3..3 times 2^-2, each summing to zero and reaching |3|. */
 function exactEmbedding(rows: number, width: number, next: () => number): Float32Array {
   const out = new Float32Array(rows * width);
@@ -88,7 +77,7 @@ function exactEmbedding(rows: number, width: number, next: () => number): Float3
 
 /** Builds a TensorSource whose tensors live in memory, laid out as one shard in manifest order. */
 export function buildTestPackage(shape: TestModelShape = TINY_SHAPE, seed = 1): TensorSource {
-  const next = random(seed);
+  const next = rng(seed);
   const uniform = (n: number, scale: number) => Float32Array.from({ length: n }, () => (next() * 2 - 1) * scale);
   const tensors: Record<string, TensorEntry> = {};
   const data = new Map<string, Uint8Array>();
@@ -212,6 +201,6 @@ export function buildTestPackage(shape: TestModelShape = TINY_SHAPE, seed = 1): 
 
 /** Normalised pixels [3, size, size] with values in the range a real photo gives. */
 export function testPixels(size: number, seed = 7): Float32Array {
-  const next = random(seed);
+  const next = rng(seed);
   return Float32Array.from({ length: 3 * size * size }, () => next() * 3.6 - 1.8);
 }

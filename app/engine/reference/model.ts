@@ -14,6 +14,7 @@ import { names, resolveDims, IMAGE_MARKER_ID, type ModelDims } from '../model/co
 import { decodeHalf } from '../model/half.ts';
 import { ModelConfigError } from '../model/errors.ts';
 import { erf } from './activation.ts';
+import { argmaxReference } from './sample.ts';
 
 export interface DenseWeight {
   /** Row-major [rows, cols], as PyTorch's Linear stores it ([out, in]). */
@@ -482,7 +483,7 @@ export class ReferenceModel {
     const tokens: number[] = [];
     const logits: Float32Array[] = [];
     for (let step = 0; step < maxNewTokens; step++) {
-      const id = argmax(row, this.dims.llm.vocabSize);
+      const id = argmaxReference(row, this.dims.llm.vocabSize);
       tokens.push(id);
       logits.push(row);
       if (this.dims.llm.eosTokenIds.includes(id) || step === maxNewTokens - 1) break;
@@ -491,11 +492,4 @@ export class ReferenceModel {
     }
     return { tokens, logits };
   }
-}
-
-/** Index of the largest of the first `limit` values (ids at or above the vocabulary are never chosen). */
-export function argmax(values: ArrayLike<number>, limit = values.length): number {
-  let best = 0;
-  for (let i = 1; i < limit; i++) if (values[i] > values[best]) best = i;
-  return best;
 }

@@ -1,6 +1,7 @@
 /** The CPU reference as a `ModelRunner`, for tests of generation without a GPU in the loop. */
 import type { EncodedImage, ModelRunner, SamplingSettings } from '../model/runner.ts';
-import { argmax, ReferenceCache, ReferenceModel } from './model.ts';
+import { ReferenceCache, ReferenceModel } from './model.ts';
+import { argmaxReference } from './sample.ts';
 
 class ReferenceImage implements EncodedImage {
   constructor(readonly embeddings: Float32Array, readonly tokens: number) {}
@@ -20,8 +21,8 @@ export function uniformAt(seed: number, counter: number): number {
 
 /** Temperature + top-p sampling over the first `vocab` logits; greedy when temperature ≤ 0. */
 export function sampleCpu(logits: Float32Array, vocab: number, sampling: SamplingSettings, counter: number): number {
-  if (!(sampling.temperature > 0)) return argmax(logits, vocab);
-  const max = logits[argmax(logits, vocab)];
+  if (!(sampling.temperature > 0)) return argmaxReference(logits, vocab);
+  const max = logits[argmaxReference(logits, vocab)];
   const order = Array.from({ length: vocab }, (_, i) => i);
   const p = order.map((i) => Math.exp((logits[i] - max) / sampling.temperature));
   order.sort((a, b) => p[b] - p[a] || a - b);
