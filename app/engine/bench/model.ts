@@ -12,49 +12,11 @@ import { openPackage } from '../../checkpoint/package.node.ts';
 import { GpuContext } from '../gpu/context.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { requestNodeDevice } from '../gpu/node.ts';
-import { copyKernel } from '../kernels/copy.ts';
 import { IMAGE_MARKER_ID } from '../model/config.ts';
 import { createGpuRunner } from '../model/gpu-runner.ts';
 import type { ModelWeights } from '../model/weights.ts';
-
-export const MODEL_BENCH_HELP = `Usage: trit bench --model <package> [--dense] [--json] [options]
-
-Runs the model on the GPU and reports image encoding time, prefill and decode tokens/s, time to
-first token, GPU bytes and the decode bandwidth floor.
-
-Options:
-  --model <dir|URL>      Converted package (the folder \`trit convert\` wrote, or its URL).
-  --dense                Hold the ternary layers as dense f16 matrices of the same values, so
-                         the two runs differ only in weight format.
-  --prompt-tokens <N>    Text tokens after the image in the prompt (default 32).
-  --decode-tokens <N>    Greedy decoding steps timed (default 16).
-  --no-image             Prompt without the image (no image encoding).
-  --json                 Print {adapter, imageEncodeMs, prefillTokensPerS, decodeTokensPerS,
-                         firstTokenMs, gpuBytes, floorDecodeTokensPerS}.`;
-
-/** Median bytes a second of the copy kernel over a `bytes`-sized buffer (read + write counted). */
-async function copyBandwidth(ctx: GpuContext, bytes = 64 * 2 ** 20, runs = 5): Promise<number> {
-  const src = ctx.createBuffer('bench copy src', bytes);
-  const dst = ctx.createBuffer('bench copy dst', bytes);
-  const dispatch = copyKernel(ctx, src, dst, bytes);
-  const rates: number[] = [];
-  for (let i = 0; i < runs + 1; i++) {
-    const start = performance.now();
-    ctx.run([dispatch]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    // NOTE: wall-clock time, submission overhead included; the first run (pipeline warm-up) is dropped.
-    if (i > 0) rates.push((2 * bytes) / ((performance.now() - start) / 1000));
-  }
-  src.destroy();
-  dst.destroy();
-  return median(rates);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+import { benchCopy } from './kernels.ts';
+import { median } from './timer.ts';
 
 /** Weight bytes one decoded token reads: every block's linears and the whole embedding (the head). */
 function bytesPerDecodedToken(weights: ModelWeights): number {
@@ -87,7 +49,8 @@ export async function runModelBench(options: ModelBenchOptions): Promise<number>
   const runner = await createGpuRunner(ctx, source, { dense: options.dense, onWarning: (m) => console.error(`trit bench: ${m}`) });
   try {
     const { dims } = runner;
-    const bandwidth = await copyBandwidth(ctx);
+    // The copy kernel over 64 MiB, more than any GPU cache, timed as `trit bench --kernels` times it.
+    const bandwidth = (await benchCopy(ctx, 64 * 2 ** 20, { runs: 5 })).GBps * 1e9;
     const perToken = bytesPerDecodedToken(runner.weights);
     log(`adapter: ${describeAdapter(ctx.handle.summary)}`);
     log(`weights: ${options.dense ? 'dense f16' : 'ternary'}; GPU bytes ${(runner.gpuBytes / 2 ** 20).toFixed(1)} MiB (weights ${(runner.weights.gpuBytes / 2 ** 20).toFixed(1)} MiB); ${(perToken / 2 ** 20).toFixed(1)} MiB read per decoded token`);

@@ -28,7 +28,8 @@ export interface TimingOptions {
   minSampleMs?: number;
 }
 
-function median(values: number[]): number {
+/** Median of `values`, the mean of the middle two for an even count. */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
