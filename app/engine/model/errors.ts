@@ -3,7 +3,7 @@
 /** The package's config or tensors do not describe a model this engine can run (one class with the checkpoint reader's). */
 export { ModelConfigError } from '../../checkpoint/errors.ts';
 
-/** The prompt plus the tokens to generate would pass the model's context length. */
+/** The prompt's positions fill or pass the model's context length, so no token can be generated. */
 export class ContextOverflowError extends Error {
   override name = 'ContextOverflowError';
   constructor(
@@ -14,13 +14,5 @@ export class ContextOverflowError extends Error {
       `The prompt is ${promptTokens} tokens (image embeddings included), which leaves no room in the model's ${contextLength}-token context. ` +
         'Shorten the question or start a new conversation.',
     );
-  }
-}
-
-/** A generation request was aborted through its AbortSignal. */
-export class GenerationAbortedError extends Error {
-  override name = 'GenerationAbortedError';
-  constructor() {
-    super('Generation was aborted.');
   }
 }

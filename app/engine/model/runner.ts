@@ -19,11 +19,6 @@ export interface EncodedImage {
   release(): void;
 }
 
-export interface StepTimings {
-  /** GPU or CPU milliseconds of the step, from submission to the token id being on the CPU. */
-  ms: number;
-}
-
 export interface ModelRunner {
   readonly dims: ModelDims;
   /** Positions held in the KV cache. */
