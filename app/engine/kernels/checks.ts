@@ -3,11 +3,11 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 
-/** Throws unless `buffer` has at least `bytes` bytes. */
-export function requireBytes(kernel: string, operand: string, buffer: GPUBuffer, bytes: number, shape: string): void {
-  if (buffer.size < bytes) {
-    throw new ShapeError(`${kernel}: ${operand} "${buffer.label}" has ${buffer.size} bytes, but ${shape} needs ${bytes}.`);
-  }
+/** Throws unless `buffer` has at least `bytes` bytes; `shape` names what needs them, when given. */
+export function requireBytes(kernel: string, operand: string, buffer: GPUBuffer, bytes: number, shape?: string): void {
+  if (buffer.size >= bytes) return;
+  const needs = shape === undefined ? ` but needs ${bytes}; allocate it for the shape given.` : `, but ${shape} needs ${bytes}.`;
+  throw new ShapeError(`${kernel}: ${operand} "${buffer.label}" has ${buffer.size} bytes${needs}`);
 }
 
 /** Throws unless `value` is a positive integer (or zero when `allowZero`). */

@@ -1,6 +1,6 @@
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { requireCount, requireSize } from './buffers.ts';
+import { requireCount, requireBytes } from './checks.ts';
 import { checkVariant, kernelVariant, reductionDefines, type KernelVariant } from './select.ts';
 
 export type DenseDtype = 'f16' | 'f32';
@@ -93,9 +93,9 @@ export function denseLinear(ctx: GpuContext, args: DenseLinearArgs, variant: Ker
   if (weight.parts.length !== partCount) {
     throw new ShapeError(`${kernel}: ${outFeatures} rows at ${weight.rowsPerPart} a part need ${partCount} weight parts; got ${weight.parts.length}.`);
   }
-  requireSize(kernel, 'input', input, tokens * inFeatures * 4);
-  requireSize(kernel, 'output', output, tokens * outFeatures * 4);
-  if (bias) requireSize(kernel, 'bias', bias, outFeatures * 4);
+  requireBytes(kernel, 'input', input, tokens * inFeatures * 4);
+  requireBytes(kernel, 'output', output, tokens * outFeatures * 4);
+  if (bias) requireBytes(kernel, 'bias', bias, outFeatures * 4);
   checkVariant(ctx, variant);
 
   const { enable, defines } = weightDefines(ctx, weight.dtype, variant);
@@ -108,7 +108,7 @@ export function denseLinear(ctx: GpuContext, args: DenseLinearArgs, variant: Ker
     const rows = Math.min(weight.rowsPerPart, outFeatures - rowOffset);
     const part = weight.parts[p];
     const partBytes = rows * inFeatures * elementBytes;
-    requireSize(kernel, `weight part ${p}`, part, partBytes);
+    requireBytes(kernel, `weight part ${p}`, part, partBytes);
     if (partBytes > ctx.maxBindingSize) {
       throw new ShapeError(`${kernel}: weight part ${p} "${part.label}" spans ${partBytes} bytes, over the ${ctx.maxBindingSize}-byte binding limit; split the weight with rowsPerBinding().`);
     }

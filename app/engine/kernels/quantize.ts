@@ -1,6 +1,6 @@
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { requireCount, requireSize } from './buffers.ts';
+import { requireCount, requireBytes } from './checks.ts';
 import { checkVariant, kernelVariant, reductionDefines, type KernelVariant } from './select.ts';
 
 export interface QuantizeArgs {
@@ -25,9 +25,9 @@ export function quantizeActivations(ctx: GpuContext, args: QuantizeArgs, variant
   requireCount(kernel, 'rows', rows);
   requireCount(kernel, 'cols', cols);
   if (cols % 4 !== 0) throw new ShapeError(`${kernel}: cols must be a multiple of 4; got ${cols}.`);
-  requireSize(kernel, 'input', input, rows * cols * 4);
-  requireSize(kernel, 'q', q, rows * cols);
-  requireSize(kernel, 'scales', scales, rows * 4);
+  requireBytes(kernel, 'input', input, rows * cols * 4);
+  requireBytes(kernel, 'q', q, rows * cols);
+  requireBytes(kernel, 'scales', scales, rows * 4);
   checkVariant(ctx, variant);
 
   const workgroupSize = variant.quantizeWorkgroupSize;

@@ -1,7 +1,7 @@
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { CODES_PER_WORD } from '../ternary/pack.ts';
-import { requireCount, requireSize } from './buffers.ts';
+import { requireCount, requireBytes } from './checks.ts';
 import { checkVariant, kernelVariant, reductionDefines, type KernelVariant } from './select.ts';
 
 export interface TernaryLinearArgs {
@@ -37,10 +37,10 @@ export function ternaryLinear(ctx: GpuContext, args: TernaryLinearArgs, variant:
   requireCount(kernel, 'outFeatures', outFeatures);
   if (inFeatures % CODES_PER_WORD !== 0) throw new ShapeError(`${kernel}: inFeatures must be a multiple of ${CODES_PER_WORD} (the ternary packing); got ${inFeatures}.`);
   if (!Number.isFinite(sw) || sw <= 0) throw new ShapeError(`${kernel}: sw must be a positive number; got ${sw}.`);
-  requireSize(kernel, 'q', q, tokens * inFeatures);
-  requireSize(kernel, 'scales', scales, tokens * 4);
-  requireSize(kernel, 'weight', weight, (outFeatures * inFeatures) / 4);
-  requireSize(kernel, 'output', output, tokens * outFeatures * 4);
+  requireBytes(kernel, 'q', q, tokens * inFeatures);
+  requireBytes(kernel, 'scales', scales, tokens * 4);
+  requireBytes(kernel, 'weight', weight, (outFeatures * inFeatures) / 4);
+  requireBytes(kernel, 'output', output, tokens * outFeatures * 4);
   checkVariant(ctx, variant);
 
   const words = inFeatures / CODES_PER_WORD;

@@ -5,7 +5,7 @@
  */
 import { gridFor, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { requireCount, requireSize } from '../kernels/buffers.ts';
+import { requireCount, requireBytes } from '../kernels/checks.ts';
 
 export interface UnpackInt8Args {
   /** int8 [tokens, cols], four a u32, as `quantizeActivations` writes them. */
@@ -23,8 +23,8 @@ export function unpackInt8(ctx: GpuContext, args: UnpackInt8Args): Dispatch {
   const kernel = 'unpackInt8';
   requireCount(kernel, 'tokens', tokens);
   if (cols % 4 !== 0) throw new ShapeError(`${kernel}: cols must be a multiple of 4; got ${cols}.`);
-  requireSize(kernel, 'q', q, tokens * cols);
-  requireSize(kernel, 'output', output, tokens * cols * 4);
+  requireBytes(kernel, 'q', q, tokens * cols);
+  requireBytes(kernel, 'output', output, tokens * cols * 4);
   const pipeline = ctx.pipeline('model_unpack_int8');
   const params = ctx.uniform(`${kernel} params`, [tokens, cols / 4], ['u32', 'u32']);
   return {
@@ -56,9 +56,9 @@ export function rescale(ctx: GpuContext, args: RescaleArgs): Dispatch {
   requireCount(kernel, 'tokens', tokens);
   requireCount(kernel, 'cols', cols);
   const n = tokens * cols;
-  requireSize(kernel, 'acc', acc, n * 4);
-  requireSize(kernel, 'scales', scales, tokens * 4);
-  requireSize(kernel, 'output', output, n * 4);
+  requireBytes(kernel, 'acc', acc, n * 4);
+  requireBytes(kernel, 'scales', scales, tokens * 4);
+  requireBytes(kernel, 'output', output, n * 4);
   const workgroups = gridFor(n, 256);
   const pipeline = ctx.pipeline('model_rescale', { constants: { ACCUMULATE: args.accumulate ? 1 : 0 } });
   const params = ctx.uniform(`${kernel} params`, [n, cols, sw, workgroups[0]], ['u32', 'u32', 'f32', 'u32']);
