@@ -7,6 +7,7 @@ import { requestNodeDevice } from '../engine/gpu/node.ts';
 import { createCodec } from '../engine/model/codec.ts';
 import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
 import { createGpuRunner } from '../engine/model/gpu-runner.ts';
+import { CHAT_DEFAULTS } from '../worker/protocol.ts';
 import { UsageError, numberOption, parseCommandLine, positiveIntegerOption } from './args.ts';
 import type { Subcommand } from './main.ts';
 
@@ -14,7 +15,7 @@ const HELP = `Usage: trit generate --model <package dir or URL> [--image <file>]
 
 Answers --prompt about --image (or as a text-only question without it) and streams the answer.
 Decoding is greedy by default, so a run is repeatable; the app's chat defaults are
---temperature 0.2 --top-p 0.7 --max-new-tokens 512.
+--temperature ${CHAT_DEFAULTS.temperature} --top-p ${CHAT_DEFAULTS.topP} --max-new-tokens ${CHAT_DEFAULTS.maxNewTokens}.
 
 Options:
   --model <dir|URL>        Converted package (the folder \`trit convert\` wrote, or its URL).
