@@ -1,11 +1,11 @@
 // `trit generate` as a user runs it: the real command in a child process, on the converted tiny
 // demo package (public/models/demo) with a real photo.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -23,8 +23,10 @@ async function trit(...args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe('trit generate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trit-generate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('photo question as JSON with logits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trit-generate-'));
     const logits = join(dir, 'logits.bin');
     const out = await trit('--model', demo, '--image', photo, '--prompt', 'What is in the photo?', '--max-new-tokens', '3', '--json', '--dump-logits', logits);
     expect(out.code, out.stderr).toBe(0);
