@@ -1,8 +1,14 @@
 /**
  * Typed failures of the worker's download, storage and loading steps. Each carries the protocol's
  * error code, so the worker turns it into an `error` event without guessing from the message.
+ * `errorEvent` maps these and the other layers' typed errors to that event.
  */
-import type { StorageInfo, WorkerErrorCode } from './protocol.ts';
+import { TruncatedInputError } from '../checkpoint/bytes.ts';
+import { CheckpointFormatError, IntegrityError, ModelConfigError, UnsupportedCheckpointError } from '../checkpoint/errors.ts';
+import { DeviceLostError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError, WgslFeatureMissingError } from '../engine/gpu/errors.ts';
+import { ContextOverflowError } from '../engine/model/errors.ts';
+import { ImageDecodeError } from '../image/errors.ts';
+import type { StorageInfo, WorkerErrorCode, WorkerEvent } from './protocol.ts';
 
 /** Base class of the worker's errors; `message` is a sentence a person can act on. */
 export class WorkerFailure extends Error {
@@ -146,4 +152,34 @@ export async function readStorageInfo(): Promise<StorageInfo> {
 /** True for the DOMException IndexedDB raises when a write would exceed the origin's quota. */
 export function isQuotaExceeded(error: unknown): boolean {
   return error instanceof DOMException && (error.name === 'QuotaExceededError' || error.code === 22);
+}
+
+/** Maps a thrown value to the protocol's error code; errors of unknown type become `internal`. */
+export function errorCode(error: unknown): WorkerErrorCode {
+  if (error instanceof WorkerFailure) return error.code;
+  if (error instanceof WebGpuUnavailableError) return 'no-webgpu';
+  if (error instanceof NoAdapterError) return 'no-adapter';
+  if (error instanceof LimitTooSmallError || error instanceof WgslFeatureMissingError) return 'limit';
+  if (error instanceof DeviceLostError) return 'device-lost';
+  if (error instanceof ContextOverflowError) return 'context-overflow';
+  if (error instanceof ImageDecodeError) return 'bad-image';
+  if (
+    error instanceof CheckpointFormatError ||
+    error instanceof UnsupportedCheckpointError ||
+    error instanceof ModelConfigError ||
+    error instanceof TruncatedInputError
+  ) {
+    return 'bad-checkpoint';
+  }
+  if (error instanceof IntegrityError) return 'corrupt-shard';
+  return 'internal';
+}
+
+/** Builds the `error` event of request `id` for `error`, and logs errors of unknown type to the console. */
+export function errorEvent(id: number | null, error: unknown): WorkerEvent {
+  const message = error instanceof Error ? error.message : String(error);
+  const event: WorkerEvent = { type: 'error', id, code: errorCode(error), message };
+  if (error instanceof WorkerFailure && error.storage) event.storage = error.storage;
+  if (event.code === 'internal') console.error(`Request ${id ?? '(none)'} failed:`, error);
+  return event;
 }

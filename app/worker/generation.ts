@@ -8,16 +8,14 @@ import type { TensorSource } from '../checkpoint/manifest.ts';
 import '../engine/gpu/shaders.browser.ts';
 import { GpuContext } from '../engine/gpu/context.ts';
 import type { DeviceHandle } from '../engine/gpu/device.ts';
-import { DeviceLostError } from '../engine/gpu/errors.ts';
 import { createCodec } from '../engine/model/codec.ts';
-import { ContextOverflowError, ModelConfigError } from '../engine/model/errors.ts';
 import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
 import { resolveDims } from '../engine/model/config.ts';
 import { createGpuRunner, type GpuRunnerOptions } from '../engine/model/gpu-runner.ts';
 import type { ModelRunner } from '../engine/model/runner.ts';
 import { requiredTensors } from '../engine/model/weights.ts';
-import { ImageDecodeError } from '../image/errors.ts';
-import type { LoadProgress, WorkerErrorCode, WorkerEvent, WorkerRequest } from './protocol.ts';
+import { errorEvent } from './errors.ts';
+import type { LoadProgress, WorkerEvent, WorkerRequest } from './protocol.ts';
 
 export type GenerateRequest = Extract<WorkerRequest, { type: 'generate' }>;
 
@@ -38,14 +36,6 @@ interface Loaded {
   source: TensorSource;
   generator: Generator;
   destroy(): void;
-}
-
-function errorCode(error: unknown): WorkerErrorCode {
-  if (error instanceof ContextOverflowError) return 'context-overflow';
-  if (error instanceof ImageDecodeError) return 'bad-image';
-  if (error instanceof DeviceLostError) return 'device-lost';
-  if (error instanceof ModelConfigError) return 'bad-checkpoint';
-  return 'internal';
 }
 
 /** Builds the runner for a loaded package; tests pass the CPU reference's. */
@@ -135,7 +125,7 @@ export function createGenerationHost(post: (event: WorkerEvent) => void, createR
           },
         });
       } catch (error) {
-        post({ type: 'error', id: request.id, code: errorCode(error), message: error instanceof Error ? error.message : String(error) });
+        post(errorEvent(request.id, error));
       } finally {
         running.delete(request.id);
       }

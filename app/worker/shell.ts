@@ -4,41 +4,18 @@
  * {@link TensorSource} to the generation host, and routes `generate` and `abort` to it.
  * `worker.ts` wires it to the real model; tests wire it to a host that only reads the tensors.
  */
-import { TruncatedInputError } from '../checkpoint/bytes.ts';
-import { CheckpointFormatError, IntegrityError, ModelConfigError, UnsupportedCheckpointError } from '../checkpoint/errors.ts';
 import type { TensorSource } from '../checkpoint/manifest.ts';
 import { describeAdapter, requestBrowserDevice, type DeviceHandle } from '../engine/gpu/device.ts';
-import { DeviceLostError, LimitTooSmallError, NoAdapterError, WebGpuUnavailableError, WgslFeatureMissingError } from '../engine/gpu/errors.ts';
 import { CachedTensorSource, FileTensorSource, NetworkTensorSource } from './cached-source.ts';
 import { downloadPackage, fetchManifest, resolvePackageUrl, type StoreOptions } from './download.ts';
 import { convertDroppedCheckpoint, convertDroppedCheckpointToBlobs } from './convert-sink.ts';
 import { classifyDrop, storeDroppedPackage, verifyDroppedPackage } from './dropped.ts';
-import { BadPackageError, DownloadPausedError, WorkerFailure, readStorageInfo } from './errors.ts';
+import { BadPackageError, DownloadPausedError, errorCode, errorEvent, readStorageInfo } from './errors.ts';
 import type { GenerationHost } from './generation.ts';
 import { PackageStore } from './package-store.ts';
-import type { ModelSource, WorkerErrorCode, WorkerEvent, WorkerRequest } from './protocol.ts';
+import type { ModelSource, WorkerEvent, WorkerRequest } from './protocol.ts';
 
 type LoadRequest = Extract<WorkerRequest, { type: 'load' }>;
-
-
-/** Maps any thrown value to the protocol's error code and a message a person can act on. */
-export function errorCode(error: unknown): WorkerErrorCode {
-  if (error instanceof WorkerFailure) return error.code;
-  if (error instanceof WebGpuUnavailableError) return 'no-webgpu';
-  if (error instanceof NoAdapterError) return 'no-adapter';
-  if (error instanceof LimitTooSmallError || error instanceof WgslFeatureMissingError) return 'limit';
-  if (error instanceof DeviceLostError) return 'device-lost';
-  if (
-    error instanceof CheckpointFormatError ||
-    error instanceof UnsupportedCheckpointError ||
-    error instanceof ModelConfigError ||
-    error instanceof TruncatedInputError
-  ) {
-    return 'bad-checkpoint';
-  }
-  if (error instanceof IntegrityError) return 'corrupt-shard';
-  return 'internal';
-}
 
 export interface WorkerShell {
   /** Handles one request; failures become `error` events, so it never rejects. */
@@ -52,11 +29,7 @@ export function createWorkerShell(post: (event: WorkerEvent) => void, host: Gene
   let activeLoad: { id: number; controller: AbortController } | undefined;
 
   function postError(id: number | null, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    const event: WorkerEvent = { type: 'error', id, code: errorCode(error), message };
-    if (error instanceof WorkerFailure && error.storage) event.storage = error.storage;
-    if (event.code === 'internal') console.error(`Request ${id ?? '(none)'} failed:`, error);
-    post(event);
+    post(errorEvent(id, error));
   }
 
   async function openStore(): Promise<PackageStore> {
