@@ -1,7 +1,7 @@
 /** `preprocessImage` in the browser (page or worker): image → Float32Array [3, size, size]. */
 import type { ImagePreprocessConfig } from '../checkpoint/manifest.ts';
 import { decodeImage } from './decode.browser.ts';
-import { fitToModel, preprocessDecoded, toUprightRgb, type RgbImage } from './preprocess.ts';
+import { preprocessDecoded } from './preprocess.ts';
 
 /**
  * Decodes an image (Blob, File or bytes) and returns the normalised pixels, channels first.
@@ -13,13 +13,4 @@ export async function preprocessImage(
   file?: string,
 ): Promise<Float32Array> {
   return preprocessDecoded(await decodeImage(input, file), config);
-}
-
-/** Decodes and fits an image like `preprocessImage` but stops before normalising: 8-bit RGB. */
-export async function imageToModelPixels(
-  input: Blob | Uint8Array,
-  config: ImagePreprocessConfig,
-  file?: string,
-): Promise<RgbImage> {
-  return fitToModel(toUprightRgb(await decodeImage(input, file), config.background), config);
 }
