@@ -14,6 +14,7 @@ import { names, resolveDims, IMAGE_MARKER_ID, type ModelDims } from '../model/co
 import { decodeHalf } from '../model/half.ts';
 import { ModelConfigError } from '../model/errors.ts';
 import { erf } from './activation.ts';
+import { buildRopeTable } from './rope.ts';
 import { argmaxReference } from './sample.ts';
 
 export interface DenseWeight {
@@ -238,27 +239,12 @@ function mapInPlace(x: Float32Array, f: (v: number) => number): Float32Array {
   return x;
 }
 
-/** RoPE cos/sin table in double precision: [positions, headDim / 2] each. */
-export function ropeTable(positions: number, headDim: number, theta: number): { cos: Float32Array; sin: Float32Array } {
-  const half = headDim / 2;
-  const cos = new Float32Array(positions * half);
-  const sin = new Float32Array(positions * half);
-  for (let p = 0; p < positions; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p / theta ** ((2 * i) / headDim);
-      cos[p * half + i] = Math.cos(angle);
-      sin[p * half + i] = Math.sin(angle);
-    }
-  }
-  return { cos, sin };
-}
-
-/** Rotate-half RoPE of one head vector in place at table row `pos`. */
-function rotate(v: Float32Array, offset: number, headDim: number, pos: number, table: { cos: Float32Array; sin: Float32Array }): void {
+/** Rotate-half RoPE of one head vector in place, with the (cos, sin) pairs of `buildRopeTable` at row `pos`. */
+function rotate(v: Float32Array, offset: number, headDim: number, pos: number, table: Float32Array): void {
   const half = headDim / 2;
   for (let i = 0; i < half; i++) {
-    const c = table.cos[pos * half + i];
-    const s = table.sin[pos * half + i];
+    const c = table[(pos * half + i) * 2];
+    const s = table[(pos * half + i) * 2 + 1];
     const a = v[offset + i];
     const b = v[offset + half + i];
     v[offset + i] = a * c - b * s;
@@ -324,13 +310,14 @@ export interface ReferenceTrace {
 }
 
 export class ReferenceModel {
-  readonly rope: { cos: Float32Array; sin: Float32Array };
+  /** (cos, sin) pairs [maxSequenceLength, headDim / 2, 2], angles in double precision. */
+  readonly rope: Float32Array;
 
   constructor(
     readonly dims: ModelDims,
     readonly weights: ReferenceWeights,
   ) {
-    this.rope = ropeTable(dims.llm.maxSequenceLength, dims.llm.headDim, dims.llm.ropeTheta);
+    this.rope = buildRopeTable(dims.llm.maxSequenceLength, dims.llm.headDim, dims.llm.ropeTheta, 'float64');
   }
 
   static async load(source: TensorSource): Promise<ReferenceModel> {
