@@ -1,7 +1,8 @@
 // model_unpack_int8: the int8 activation codes of BitLinear158 as floats, for a ternary layer held
 // as a dense matrix (`trit bench --dense`). A dense f32-accumulated product of these integers with
-// the {-1, 0, +1} weights is exact (every partial sum is an integer below 2^24 for rows up to
-// 132 000 wide), so model_rescale.wgsl then gives the same y as the ternary kernels.
+// the {-1, 0, +1} weights is exact, because every partial sum is an integer of magnitude at most
+// 128 · cols, which f32 holds exactly up to 2^24 (rows up to 131 072 wide). So model_rescale.wgsl
+// then gives the same y as the ternary kernels.
 //
 //   x[t, c] = f32(xq[t, c])
 //
