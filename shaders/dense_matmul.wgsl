@@ -17,7 +17,7 @@
 // workgroup memory and no barrier. Blocks past the end compute on clamped indices, unwritten.
 //
 // Defines (filled by app/engine/kernels/dense.ts): ENABLE, WEIGHT, LOAD, HAS_BIAS, TM and TN.
-// NOTE: a workgroup-memory tiled variant would serve discrete GPUs better; it is not built yet.
+// dense_matmul_tiled.wgsl is the workgroup-memory variant for GPUs.
 {{ENABLE}}
 
 struct Params {

@@ -17,8 +17,8 @@
 // Blocks past the last token or row compute on clamped indices and are not written.
 //
 // Defines (filled by app/engine/kernels/ternary.ts): TM, TN and ACCUMULATE.
-// NOTE: a workgroup-memory tiled variant would load each weight word once per workgroup instead
-// of relying on the cache; it is not built yet.
+// ternary_matmul_tiled.wgsl is the workgroup-memory variant for GPUs, which loads each weight
+// word once per workgroup instead of relying on the cache.
 
 struct Params {
   tokens: u32,

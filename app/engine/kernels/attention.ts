@@ -94,8 +94,8 @@ function requireOperand(label: string, name: string, operand: AttentionOperand, 
  * (after RoPE), and keys and values come from the layer's cache, which must already contain this
  * step's tokens (run `kvWriteKernel` first). Positions and the key count come from `step`, so
  * one dispatch serves a prefill of `tokens` rows and, built with tokens = 1, every decode step.
- * NOTE: decode runs one workgroup a head (16 in all), which leaves most of a large GPU idle;
- * splitting the keys across workgroups would need a second combining pass.
+ * It runs one workgroup per (token, head), so a decode step gets only 16 workgroups. On GPUs,
+ * `decodeAttentionKernels` splits the keys across workgroups instead.
  */
 export function cachedAttentionKernel(ctx: GpuContext, qkv: GPUBuffer, cache: KvCache, layer: number, out: GPUBuffer, step: GPUBuffer, tokens: number, label = `attention ${layer}`, workgroupSize?: number): Dispatch {
   const { heads, headDim, maxPositions } = cache.layout;
