@@ -78,8 +78,12 @@ function NumberField({ label, help, value, min, max, step, integer, onValue }: N
   const [text, setText] = useState(String(value));
   useEffect(() => setText(String(value)), [value]);
 
+  const inRange = (candidate: string) => {
+    const number = Number(candidate);
+    return candidate.trim() !== '' && Number.isFinite(number) && number >= min && number <= max && (!integer || Number.isInteger(number));
+  };
   const parsed = Number(text);
-  const valid = text.trim() !== '' && Number.isFinite(parsed) && parsed >= min && parsed <= max && (!integer || Number.isInteger(parsed));
+  const valid = inRange(text);
 
   return (
     <div className="field">
@@ -95,10 +99,7 @@ function NumberField({ label, help, value, min, max, step, integer, onValue }: N
         aria-describedby={`${id}-help`}
         onChange={(event) => {
           setText(event.target.value);
-          const next = Number(event.target.value);
-          if (event.target.value.trim() !== '' && Number.isFinite(next) && next >= min && next <= max && (!integer || Number.isInteger(next))) {
-            onValue(next);
-          }
+          if (inRange(event.target.value)) onValue(Number(event.target.value));
         }}
         onBlur={() => {
           // Tidies valid text ("0.50" → "0.5"). Invalid text stays, so its message stays too.
