@@ -281,7 +281,7 @@ export class GpuRunner implements ModelRunner {
       temporary.push(b);
       return b;
     };
-    const w = (rest: string) => this.weights.get(`vision_tower.vision_model.${rest}`);
+    const w = (rest: string) => this.weights.get(names.vision(rest));
     const lw = (i: number, rest: string) => this.weights.get(names.visionLayer(i, rest));
     const patchIn = ctx.upload('image patches', cut);
     temporary.push(patchIn);
