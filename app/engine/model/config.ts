@@ -141,7 +141,9 @@ export function resolveDims(manifest: PackageManifest): ModelDims {
   // Projector.
   const p0 = tensor(manifest, names.projector(0, 'weight'));
   agree('mm_hidden_size', projector.inDim, p0.shape[1], `${names.projector(0, 'weight')} ${JSON.stringify(p0.shape)}`);
-  agree('mm_hidden_size', hidden, p0.shape[1], `the vision width ${hidden} against ${names.projector(0, 'weight')}`);
+  if (p0.shape[1] !== hidden) {
+    throw new ModelConfigError(`${names.projector(0, 'weight')} ${JSON.stringify(p0.shape)} takes ${p0.shape[1]} inputs, but the vision width is ${hidden}; the tensors disagree.`);
+  }
   const last = projector.type === 'mlp2x_gelu' ? tensor(manifest, names.projector(2, 'weight')) : p0;
   agree('d_model', dModel, last.shape[0], `the projector's output rows ${JSON.stringify(last.shape)}`);
 
