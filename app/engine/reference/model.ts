@@ -14,6 +14,7 @@ import { names, resolveDims, IMAGE_MARKER_ID, type ModelDims } from '../model/co
 import { decodeHalf } from '../model/half.ts';
 import { ModelConfigError } from '../model/errors.ts';
 import { erf } from './activation.ts';
+import { attentionReference } from './attention.ts';
 import { buildRopeTable } from './rope.ts';
 import { argmaxReference } from './sample.ts';
 
@@ -252,40 +253,6 @@ function rotate(v: Float32Array, offset: number, headDim: number, pos: number, t
   }
 }
 
-/**
- * Softmax attention of `nq` query rows against the first `nk` key rows, one head at a time.
- * With `causalOffset` set, query row t (at absolute position causalOffset + t) sees keys 0..causalOffset + t.
- */
-function attention(q: Float32Array, k: Float32Array, v: Float32Array, nq: number, nk: number, width: number, nHeads: number, causalOffset: number | null): Float32Array {
-  const hd = width / nHeads;
-  const scale = 1 / Math.sqrt(hd);
-  const out = new Float32Array(nq * width);
-  const scores = new Float64Array(nk);
-  for (let h = 0; h < nHeads; h++) {
-    for (let t = 0; t < nq; t++) {
-      const visible = causalOffset === null ? nk : causalOffset + t + 1;
-      let max = -Infinity;
-      for (let j = 0; j < visible; j++) {
-        let dot = 0;
-        for (let i = 0; i < hd; i++) dot += q[t * width + h * hd + i] * k[j * width + h * hd + i];
-        scores[j] = dot * scale;
-        max = Math.max(max, scores[j]);
-      }
-      let sum = 0;
-      for (let j = 0; j < visible; j++) {
-        scores[j] = Math.exp(scores[j] - max);
-        sum += scores[j];
-      }
-      for (let i = 0; i < hd; i++) {
-        let acc = 0;
-        for (let j = 0; j < visible; j++) acc += scores[j] * v[j * width + h * hd + i];
-        out[t * width + h * hd + i] = acc / sum;
-      }
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 /** Keys and values of every block for the positions run so far. */
@@ -365,7 +332,7 @@ export class ReferenceModel {
     const act = v.act === 'quick_gelu' ? quickGelu : gelu;
     for (const layer of w.layers) {
       const h = layerNorm(x, hidden, v.eps, layer.ln1.weight, layer.ln1.bias);
-      const attn = linear(attention(linear(h, layer.q), linear(h, layer.k), linear(h, layer.v), n, n, hidden, v.nHeads, null), layer.out);
+      const attn = linear(attentionReference(linear(h, layer.q), linear(h, layer.k), linear(h, layer.v), n, n, v.nHeads, hidden / v.nHeads, false), layer.out);
       for (let i = 0; i < x.length; i++) x[i] += attn[i];
       const h2 = layerNorm(x, hidden, v.eps, layer.ln2.weight, layer.ln2.bias);
       const mlp = linear(mapInPlace(linear(h2, layer.fc1), act), layer.fc2);
@@ -427,7 +394,7 @@ export class ReferenceModel {
         rotate(keys, (start + t) * d + h * headDim, headDim, start + t, this.rope);
       }
     }
-    const attn = bitLinear(attention(q, keys, values, n, start + n, d, nHeads, start), b.attnOut);
+    const attn = bitLinear(attentionReference(q, keys, values, n, start + n, nHeads, d / nHeads, true, start), b.attnOut);
     const h = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) h[i] = x[i] + attn[i];
 
