@@ -102,7 +102,7 @@ export function buildPromptText(
 
 /** Tokenizes a conversation as the prompt for the model's next answer. */
 export function tokenizePrompt(
-  tokenizer: TextTokenizer,
+  tokenizer: Pick<TextTokenizer, 'encode'>,
   template: ChatTemplate,
   turns: readonly PromptTurn[],
   withImage: boolean,

@@ -58,6 +58,12 @@ describe('generation host', () => {
     expect(events.find((e) => e.type === 'done' && e.id === 4)).toMatchObject({ type: 'done' });
   });
 
+  it('keeps <image> in a question as text', async () => {
+    const { h, events } = await host();
+    await h.generate({ type: 'generate', id: 6, turns: [{ question: 'What does <image> mean?' }], settings });
+    expect(events.find((e) => 'id' in e && e.id === 6 && e.type !== 'token')).toMatchObject({ type: 'done', id: 6 });
+  });
+
   it('reports a prompt past the context', async () => {
     const { h, events } = await host();
     await h.generate({ type: 'generate', id: 5, turns: [{ question: 'word '.repeat(200) }], settings });

@@ -9,11 +9,12 @@ import '../engine/gpu/shaders.browser.ts';
 import { GpuContext } from '../engine/gpu/context.ts';
 import type { DeviceHandle } from '../engine/gpu/device.ts';
 import { createCodec } from '../engine/model/codec.ts';
-import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
+import { Generator } from '../engine/model/generator.ts';
 import { resolveDims } from '../engine/model/config.ts';
 import { createGpuRunner, type GpuRunnerOptions } from '../engine/model/gpu-runner.ts';
 import type { ModelRunner } from '../engine/model/runner.ts';
 import { requiredTensors } from '../engine/model/weights.ts';
+import { tokenizePrompt } from '../tokenizer/prompt.ts';
 import { errorEvent } from './errors.ts';
 import type { LoadProgress, WorkerEvent, WorkerRequest } from './protocol.ts';
 
@@ -93,7 +94,7 @@ export function createGenerationHost(post: (event: WorkerEvent) => void, createR
         }
         const template = manifest.chatTemplate;
         const hasImage = request.image !== undefined || (!request.reset && generator.hasImage);
-        const ids = promptIds(generator.codec, promptText(template, request.turns, hasImage), template.imageToken);
+        const { ids } = tokenizePrompt(generator.codec, template, request.turns, hasImage);
         const start = performance.now();
         const result = await generator.generate(
           ids,
