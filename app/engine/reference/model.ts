@@ -15,6 +15,7 @@ import { decodeHalf } from '../model/half.ts';
 import { ModelConfigError } from '../model/errors.ts';
 import { erf } from './activation.ts';
 import { attentionReference } from './attention.ts';
+import { layerNormReference } from './norm.ts';
 import { buildRopeTable } from './rope.ts';
 import { argmaxReference } from './sample.ts';
 
@@ -148,38 +149,9 @@ export async function loadReferenceWeights(source: TensorSource, dims: ModelDims
 // ---------------------------------------------------------------------------------------------
 // Operations, each on row-major [n, width] activations.
 
-/** LayerNorm per row, with optional affine parameters. */
+/** LayerNorm per row of x [n, width], with optional affine parameters. */
 export function layerNorm(x: Float32Array, width: number, eps: number, weight?: Float32Array, bias?: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / width; r++) {
-    const row = x.subarray(r * width, (r + 1) * width);
-    let mean = 0;
-    for (let i = 0; i < width; i++) mean += row[i];
-    mean /= width;
-    let variance = 0;
-    for (let i = 0; i < width; i++) variance += (row[i] - mean) ** 2;
-    variance /= width;
-    const inv = 1 / Math.sqrt(variance + eps);
-    for (let i = 0; i < width; i++) {
-      let v = (row[i] - mean) * inv;
-      if (weight) v *= weight[i];
-      if (bias) v += bias[i];
-      out[r * width + i] = v;
-    }
-  }
-  return out;
-}
-
-/** RMSNorm per row (OLMo's `rms` block norm), with an optional weight. */
-export function rmsNorm(x: Float32Array, width: number, eps: number, weight?: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / width; r++) {
-    let ss = 0;
-    for (let i = 0; i < width; i++) ss += x[r * width + i] ** 2;
-    const inv = 1 / Math.sqrt(ss / width + eps);
-    for (let i = 0; i < width; i++) out[r * width + i] = x[r * width + i] * inv * (weight ? weight[i] : 1);
-  }
-  return out;
+  return layerNormReference(x, x.length / width, width, { eps, weight, bias });
 }
 
 /** Per-row int8 activation quantization of BitLinear158: returns the codes and sx of each row. */
@@ -369,7 +341,8 @@ export class ReferenceModel {
   /** Block norm: LayerNorm (or RMSNorm) without affine unless the package has the weights. */
   private blockNorm(x: Float32Array, norm?: { weight: Float32Array; bias?: Float32Array }): Float32Array {
     const { dModel, eps, normType } = this.dims.llm;
-    return normType === 'rms' ? rmsNorm(x, dModel, eps, norm?.weight) : layerNorm(x, dModel, eps, norm?.weight, norm?.bias);
+    if (normType === 'rms') return layerNormReference(x, x.length / dModel, dModel, { kind: 'rms', eps, weight: norm?.weight });
+    return layerNorm(x, dModel, eps, norm?.weight, norm?.bias);
   }
 
   /** One OLMo block on rows at positions cache.length.., appending their keys and values; returns the block output. */
