@@ -15,6 +15,7 @@ import { decodeHalf } from '../model/half.ts';
 import { ModelConfigError } from '../model/errors.ts';
 import { erf } from './activation.ts';
 import { attentionReference } from './attention.ts';
+import { denseReference } from './dense.ts';
 import { layerNormReference } from './norm.ts';
 import { buildRopeTable } from './rope.ts';
 import { argmaxReference } from './sample.ts';
@@ -191,16 +192,7 @@ export function bitLinear(x: Float32Array, weight: TernaryWeight): Float32Array 
 /** y = x · Wᵀ + b. */
 export function linear(x: Float32Array, weight: DenseWeight): Float32Array {
   const { rows, cols, w, bias } = weight;
-  const n = x.length / cols;
-  const out = new Float32Array(n * rows);
-  for (let t = 0; t < n; t++) {
-    for (let o = 0; o < rows; o++) {
-      let acc = bias ? bias[o] : 0;
-      for (let i = 0; i < cols; i++) acc += x[t * cols + i] * w[o * cols + i];
-      out[t * rows + o] = acc;
-    }
-  }
-  return out;
+  return denseReference(x, w, bias, x.length / cols, cols, rows);
 }
 
 export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
