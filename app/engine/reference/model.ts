@@ -17,6 +17,7 @@ import { erf } from './activation.ts';
 import { attentionReference } from './attention.ts';
 import { denseReference } from './dense.ts';
 import { layerNormReference } from './norm.ts';
+import { patchEmbedReference } from './patch-embed.ts';
 import { buildRopeTable } from './rope.ts';
 import { argmaxReference } from './sample.ts';
 
@@ -271,25 +272,7 @@ export class ReferenceModel {
     const n = grid * grid + 1;
 
     // Patch embedding (a stride-p convolution without bias), CLS row first, plus positions.
-    let x: Float32Array = new Float32Array(n * hidden);
-    x.set(w.cls, 0);
-    for (let gy = 0; gy < grid; gy++) {
-      for (let gx = 0; gx < grid; gx++) {
-        const row = 1 + gy * grid + gx;
-        for (let o = 0; o < hidden; o++) {
-          let acc = 0;
-          for (let c = 0; c < 3; c++) {
-            for (let ky = 0; ky < p; ky++) {
-              for (let kx = 0; kx < p; kx++) {
-                acc += w.patch[((o * 3 + c) * p + ky) * p + kx] * pixels[(c * size + gy * p + ky) * size + gx * p + kx];
-              }
-            }
-          }
-          x[row * hidden + o] = acc;
-        }
-      }
-    }
-    for (let i = 0; i < x.length; i++) x[i] += w.positions[i];
+    let x = patchEmbedReference(pixels, w.patch, w.cls, w.positions, size, size, p, hidden);
     x = layerNorm(x, hidden, v.eps, w.preLn.weight, w.preLn.bias);
 
     // Encoder layers, pre-norm, full attention.
