@@ -15,6 +15,7 @@
  */
 import type { PackageManifest, TensorSource } from '../../checkpoint/manifest.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import { planRowSplit, type TablePart } from '../kernels/embedding.ts';
 import { TERNARY_PACKING, unpackTernary } from '../ternary/pack.ts';
 import { names, type ModelDims } from './config.ts';
 import { ModelConfigError } from './errors.ts';
@@ -28,13 +29,6 @@ export interface GpuTensor {
   buffer: GPUBuffer;
   /** For ternary layers: sw = 1 / mean|W|. Dense copies keep it so the rescale is unchanged. */
   scale?: number;
-}
-
-/** One slice of the embedding's rows in its own buffer (each within the binding limit). */
-export interface EmbeddingChunk {
-  buffer: GPUBuffer;
-  firstRow: number;
-  rows: number;
 }
 
 export interface LoadOptions {
@@ -92,7 +86,8 @@ function wantsF32(name: string, shape: number[]): boolean {
 
 export class ModelWeights {
   readonly tensors = new Map<string, GpuTensor>();
-  readonly embedding: EmbeddingChunk[] = [];
+  /** The embedding's rows in consecutive chunks, each within the binding limit. */
+  readonly embedding: TablePart[] = [];
   gpuBytes = 0;
 
   constructor(readonly dims: ModelDims) {}
@@ -199,11 +194,9 @@ function uploadEmbedding(ctx: GpuContext, weights: ModelWeights, shape: number[]
   else if (dtype !== 'f16') throw new ModelConfigError(`The embedding ${names.wte} has dtype ${dtype}; f16 or f32 expected.`);
   const rowBytes = width * 2;
   // Chunks are a multiple of 64 rows so a head kernel's tiles never straddle two buffers.
-  const rowsPerChunk = Math.max(64, Math.floor(chunkBytes / rowBytes / 64) * 64);
-  for (let first = 0, i = 0; first < rows; first += rowsPerChunk, i++) {
-    const n = Math.min(rowsPerChunk, rows - first);
-    const buffer = ctx.upload(`${names.wte} rows ${first}..${first + n - 1}`, half.subarray(first * rowBytes, (first + n) * rowBytes));
-    weights.embedding.push({ buffer, firstRow: first, rows: n });
+  for (const { firstRow, rows: n } of planRowSplit(rows, rowBytes, chunkBytes, 64)) {
+    const buffer = ctx.upload(`${names.wte} rows ${firstRow}..${firstRow + n - 1}`, half.subarray(firstRow * rowBytes, (firstRow + n) * rowBytes));
+    weights.embedding.push({ buffer, firstRow, rows: n });
     weights.gpuBytes += buffer.size;
   }
 }
