@@ -1,7 +1,7 @@
 /** The CPU reference as a `ModelRunner`, for tests of generation without a GPU in the loop. */
 import type { EncodedImage, ModelRunner, SamplingSettings } from '../model/runner.ts';
 import { ReferenceCache, ReferenceModel } from './model.ts';
-import { argmaxReference } from './sample.ts';
+import { argmaxReference, topPDistribution } from './sample.ts';
 
 class ReferenceImage implements EncodedImage {
   constructor(readonly embeddings: Float32Array, readonly tokens: number) {}
@@ -19,23 +19,20 @@ export function uniformAt(seed: number, counter: number): number {
   return (h >>> 0) / 4294967296;
 }
 
-/** Temperature + top-p sampling over the first `vocab` logits; greedy when temperature ≤ 0. */
+/**
+ * Temperature + top-p sampling over the first `vocab` logits, from the distribution the GPU
+ * sampler draws from (`topPDistribution`); greedy when temperature ≤ 0. The draw itself uses
+ * `uniformAt`, not the GPU's hash, so sampled ids differ from the GPU runner's.
+ */
 export function sampleCpu(logits: Float32Array, vocab: number, sampling: SamplingSettings, counter: number): number {
   if (!(sampling.temperature > 0)) return argmaxReference(logits, vocab);
-  const max = logits[argmaxReference(logits, vocab)];
-  const order = Array.from({ length: vocab }, (_, i) => i);
-  const p = order.map((i) => Math.exp((logits[i] - max) / sampling.temperature));
-  order.sort((a, b) => p[b] - p[a] || a - b);
-  const total = p.reduce((a, b) => a + b, 0);
-  let kept = 0;
-  let n = 0;
-  while (n < vocab && (n === 0 || kept < sampling.topP * total)) kept += p[order[n++]];
-  let u = uniformAt(sampling.seed, counter) * kept;
-  for (let i = 0; i < n; i++) {
-    u -= p[order[i]];
-    if (u < 0) return order[i];
+  const { ids, probabilities } = topPDistribution(logits, vocab, sampling.temperature, sampling.topP);
+  let u = uniformAt(sampling.seed, counter);
+  for (let i = 0; i < ids.length; i++) {
+    u -= probabilities[i];
+    if (u < 0) return ids[i];
   }
-  return order[n - 1];
+  return ids[ids.length - 1];
 }
 
 export class ReferenceRunner implements ModelRunner {
