@@ -20,9 +20,9 @@ export function uniformAt(seed: number, counter: number): number {
 }
 
 /**
- * Temperature + top-p sampling over the first `vocab` logits, from the distribution the GPU
- * sampler draws from (`topPDistribution`); greedy when temperature ≤ 0. The draw itself uses
- * `uniformAt`, not the GPU's hash, so sampled ids differ from the GPU runner's.
+ * Draws an id below `vocab` from the distribution the GPU sampler uses (`topPDistribution`), or
+ * takes the argmax when temperature ≤ 0. The draw uses `uniformAt`, not the GPU's hash, so the
+ * ids differ from the GPU runner's.
  */
 export function sampleCpu(logits: Float32Array, vocab: number, sampling: SamplingSettings, counter: number): number {
   if (!(sampling.temperature > 0)) return argmaxReference(logits, vocab);
