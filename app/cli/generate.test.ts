@@ -62,6 +62,13 @@ describe('trit generate', () => {
     expect(text.stdout).toBe(`${expected.text}\n`);
   }, 180_000);
 
+  it('keeps <image> in the question as text', async () => {
+    const out = await trit('--model', demo, '--image', photo, '--prompt', 'Is <image> a tag?', '--max-new-tokens', '1', '--json');
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result.promptIds.filter((id: number) => id === -200)).toHaveLength(1);
+  }, 180_000);
+
   it('missing package or photo fails', async () => {
     const missing = await trit('--model', '/nonexistent/package', '--prompt', 'Hi');
     expect(missing.code).not.toBe(0);

@@ -5,7 +5,8 @@ import '../engine/gpu/shaders.node.ts';
 import { GpuContext } from '../engine/gpu/context.ts';
 import { requestNodeDevice } from '../engine/gpu/node.ts';
 import { createCodec } from '../engine/model/codec.ts';
-import { Generator, promptIds, promptText } from '../engine/model/generator.ts';
+import { Generator } from '../engine/model/generator.ts';
+import { tokenizePrompt } from '../tokenizer/prompt.ts';
 import { createGpuRunner } from '../engine/model/gpu-runner.ts';
 import { CHAT_DEFAULTS } from '../worker/protocol.ts';
 import { UsageError, numberOption, parseCommandLine, positiveIntegerOption } from './args.ts';
@@ -71,7 +72,7 @@ export const command: Subcommand = {
     try {
       const generator = new Generator(runner, codec);
       const imageEncodeMs = pixels ? await generator.setImage(values.image, async () => pixels) : 0;
-      const ids = promptIds(codec, promptText(template, [{ question: values.prompt }], pixels !== undefined), template.imageToken);
+      const { ids } = tokenizePrompt(codec, template, [{ question: values.prompt }], pixels !== undefined);
       const result = await generator.generate(
         ids,
         {

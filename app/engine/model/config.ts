@@ -68,8 +68,8 @@ export const names = {
   visionLayer: (i: number, rest: string) => `vision_tower.vision_model.encoder.layers.${i}.${rest}`,
 };
 
-/** The token id that marks where the image embeddings go in a prompt, as LLaVA's IMAGE_TOKEN_INDEX. */
-export const IMAGE_MARKER_ID = -200;
+/** The token id that marks where the image embeddings go in a prompt (defined with the prompt builder). */
+export { IMAGE_TOKEN_ID as IMAGE_MARKER_ID } from '../../tokenizer/prompt.ts';
 
 function tensor(manifest: PackageManifest, name: string): TensorEntry {
   const entry = manifest.tensors[name];

@@ -6,7 +6,8 @@ import { ReferenceRunner } from '../reference/runner.ts';
 import { createCodec } from './codec.ts';
 import { IMAGE_MARKER_ID, resolveDims } from './config.ts';
 import { ContextOverflowError } from './errors.ts';
-import { Generator, promptIds, promptText, type TextCodec } from './generator.ts';
+import { Generator, type TextCodec } from './generator.ts';
+import { buildPromptText, tokenizePrompt } from '../../tokenizer/prompt.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
 import { buildTestPackage, testPixels, TINY_SHAPE } from './test-package.ts';
 
@@ -42,10 +43,11 @@ function scriptedRunner(script: number[], dims = resolveDims(buildTestPackage().
 
 describe('generator', () => {
   it('builds the LLaVA prompt with the image marker', () => {
-    const text = promptText(DEFAULT_CHAT_TEMPLATE, [{ question: 'what?', answer: 'a cat' }, { question: 'why?' }], true);
-    expect(text).toBe(`${DEFAULT_CHAT_TEMPLATE.system} USER: <image>\nwhat? ASSISTANT: a cat</s>USER: why? ASSISTANT:`);
-    const ids = promptIds({ encode: (t) => [t.length], decode: () => '' }, 'ab<image>cde', '<image>');
-    expect(ids).toEqual([2, IMAGE_MARKER_ID, 3]);
+    const turns = [{ question: 'what?', answer: 'a cat' }, { question: 'why?' }];
+    const pieces = buildPromptText(DEFAULT_CHAT_TEMPLATE, turns, true);
+    expect(pieces.join('<image>')).toBe(`${DEFAULT_CHAT_TEMPLATE.system} USER: <image>\nwhat? ASSISTANT: a cat</s>USER: why? ASSISTANT:`);
+    const { ids } = tokenizePrompt({ encode: (t) => [t.length] }, DEFAULT_CHAT_TEMPLATE, turns, true);
+    expect(ids).toEqual([pieces[0].length, IMAGE_MARKER_ID, pieces[1].length]);
   });
 
   it('stops at the stop text and cuts it off', async () => {

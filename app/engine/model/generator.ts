@@ -2,7 +2,6 @@
  * Generation over a `ModelRunner`: prompt building from the chat template, KV-cache reuse across
  * turns, the stop rules, streaming text, abort and timings. Knows nothing about the GPU.
  */
-import type { ChatTemplate } from '../../checkpoint/manifest.ts';
 import { IMAGE_MARKER_ID } from './config.ts';
 import { ContextOverflowError } from './errors.ts';
 import type { EncodedImage, ModelRunner, SamplingSettings } from './runner.ts';
@@ -25,35 +24,6 @@ export interface AnswerStream {
   push(id: number): { text: string; done: boolean };
   /** Ends the answer and returns the text still held back. */
   finish(): { text: string };
-}
-
-export interface ChatTurnText {
-  question: string;
-  /** The previous answer; absent on the turn being asked. */
-  answer?: string;
-}
-
-/** Builds the prompt text of a conversation; `<image>` marks the image when `hasImage`. */
-export function promptText(template: ChatTemplate, turns: readonly ChatTurnText[], hasImage: boolean): string {
-  if (turns.length === 0) throw new RangeError('A conversation needs at least one question.');
-  let text = template.system + (hasImage ? template.firstTurn : template.firstTurnTextOnly).replace('{question}', turns[0].question);
-  for (let i = 1; i < turns.length; i++) {
-    const answer = turns[i - 1].answer;
-    if (answer === undefined) throw new RangeError(`Turn ${i} of the conversation has no answer, but a later question follows it.`);
-    text += template.laterTurn.replace('{answer}', answer).replace('{question}', turns[i].question);
-  }
-  return text;
-}
-
-/** Tokenizes a prompt: each piece between image tokens on its own, IMAGE_MARKER_ID between them. */
-export function promptIds(codec: TextCodec, text: string, imageToken: string): number[] {
-  const pieces = text.split(imageToken);
-  const ids: number[] = [];
-  pieces.forEach((piece, i) => {
-    if (i > 0) ids.push(IMAGE_MARKER_ID);
-    if (piece) ids.push(...codec.encode(piece));
-  });
-  return ids;
 }
 
 export type StopReason = 'eos' | 'stop_text' | 'max_tokens' | 'aborted';
