@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkVariant, isSoftwareAdapter, kernelVariant, probeVariant, selectVariant, UnsupportedVariantError } from './select.ts';
+import { checkVariant, isSoftwareAdapter, kernelVariant, probeVariant, selectVariant, UnsupportedVariantError, wasProbed } from './select.ts';
 import { SOFTWARE_TUNING } from './tuning.ts';
 import { testContext } from '../../test/gpu.ts';
 
@@ -31,7 +31,9 @@ describe('kernel variant selection', () => {
   it('probe times both reductions and keeps the faster', async () => {
     const ctx = await testContext({ disableFeatures: ['timestamp-query'] }); // a context of its own, so the choice stays local
     const shape = { tokens: 64, inFeatures: 64, outFeatures: 64 };
+    expect(wasProbed(ctx)).toBe(false);
     const variant = await probeVariant(ctx, { denseShape: shape, ternaryShape: shape });
+    expect(wasProbed(ctx)).toBe(true);
     if (ctx.has('subgroups')) expect(variant.reason).toMatch(/subgroup [\d.]+ ms, workgroup [\d.]+ ms/);
     expect(variant.reason).toMatch(/dense matmul with .*registers [\d.]+ ms, workgroup tiles [\d.]+ ms/);
     expect(variant.reason).toMatch(/ternary matmul with .*registers [\d.]+ ms, workgroup tiles [\d.]+ ms/);

@@ -16,6 +16,13 @@ export class UnsupportedVariantError extends GpuError {
 }
 
 const chosen = new WeakMap<GpuContext, KernelVariant>();
+/** Contexts whose variant came from `probeVariant`, so loading a second model does not time again. */
+const probed = new WeakSet<GpuContext>();
+
+/** Returns true once `probeVariant` has run on `ctx`. */
+export function wasProbed(ctx: GpuContext): boolean {
+  return probed.has(ctx);
+}
 
 /** True for CPU implementations of Vulkan (SwiftShader, lavapipe/llvmpipe). */
 export function isSoftwareAdapter(ctx: GpuContext): boolean {
@@ -177,5 +184,6 @@ export async function probeVariant(ctx: GpuContext, options: ProbeOptions = {}):
   }
 
   useVariant(ctx, variant);
+  probed.add(ctx);
   return variant;
 }

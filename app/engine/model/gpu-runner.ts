@@ -29,7 +29,7 @@
  * product with the {-1, 0, +1} weights (exact in f32) → the rescale by 1 / (sx·sw) (+= residual),
  * for the weight-format benchmark.
  */
-import { isSoftwareAdapter, probeVariant } from '../kernels/select.ts';
+import { isSoftwareAdapter, probeVariant, wasProbed } from '../kernels/select.ts';
 import type { TensorSource } from '../../checkpoint/manifest.ts';
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { attentionKernel, cachedAttentionKernel, decodeAttentionKernels } from '../kernels/attention.ts';
@@ -75,7 +75,7 @@ export async function createGpuRunner(ctx: GpuContext, source: TensorSource, opt
   // On a GPU, time the kernel variants once so the runner's dispatches use the faster ones. On
   // software adapters the timings are known (see tuning.ts) and the probe would only add seconds.
   // The probe makes its choice the context's variant.
-  if (!isSoftwareAdapter(ctx)) await probeVariant(ctx);
+  if (!isSoftwareAdapter(ctx) && !wasProbed(ctx)) await probeVariant(ctx);
   const weights = await loadWeights(ctx, source, dims, options);
   let runner: GpuRunner | undefined;
   try {
