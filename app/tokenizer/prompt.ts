@@ -11,22 +11,21 @@
  * Reusing the KV cache across turns: a prompt's ids are always a prefix of the next turn's
  * prompt ids. The earlier prompt ends with "ASSISTANT:", the next one continues with
  * " {answer}", and the tokenizer's pre-tokenizer always splits between ":" and a space.
- * The ids the model generated for an answer are not always what tokenizing the answer gives:
- * the model may pick a non-canonical split of a word, and the answer's last characters merge
- * with the following "</s>" when they are punctuation (".</" is one pre-token). So the engine
- * compares what its cache holds (prompt plus generated ids) with the next prompt's ids, keeps
- * the cache up to `sharedPrefixLength` and feeds the rest; usually only the last tokens of the
- * answer are fed again.
+ * The ids the model generated for an answer can differ from the ids of the tokenized answer.
+ * The model may pick a non-canonical split of a word, and an answer that ends in punctuation
+ * merges with the following "</s>" (".</" is one pre-token). So the engine compares the ids in
+ * its cache (prompt plus generated ids) with the next prompt's ids. It keeps the cache up to
+ * `sharedPrefixLength` and feeds the rest, which is usually only the last tokens of the answer.
  */
 import type { ChatTemplate } from '../checkpoint/manifest.ts';
 import type { TextTokenizer } from './tokenizer.ts';
 
-/** Marks the image in prompt ids, as LLaVA's IMAGE_TOKEN_INDEX; the model puts the image embeddings there. */
+/** Id that marks the image in prompt ids, like LLaVA's IMAGE_TOKEN_INDEX. The model puts the image embeddings there. */
 export const IMAGE_TOKEN_ID = -200;
 
 export interface PromptTurn {
   question: string;
-  /** The model's answer, for finished turns; the last turn has none. */
+  /** The model's answer for a finished turn. The last turn has none. */
   answer?: string;
 }
 
@@ -42,11 +41,11 @@ export interface TokenizedPrompt {
   ids: number[];
   /** Index of `IMAGE_TOKEN_ID` in `ids`, or -1 for a text-only prompt. */
   imageIndex: number;
-  /** The text pieces in order; the image, when present, sits between the first two. */
+  /** The text pieces in order. An image, when present, is between the first two. */
   pieces: PromptPiece[];
 }
 
-/** A conversation the template cannot express; the message says which turn and why. */
+/** A conversation that the template cannot express. The message names the turn and the reason. */
 export class PromptError extends Error {
   override name = 'PromptError';
 }
@@ -61,7 +60,7 @@ function checkTurns(turns: readonly PromptTurn[]): void {
   turns.forEach((turn, index) => {
     const last = index === turns.length - 1;
     if (!last && turn.answer === undefined) {
-      throw new PromptError(`Turn ${index + 1} of ${turns.length} has no answer; only the last turn may be unanswered.`);
+      throw new PromptError(`Turn ${index + 1} of ${turns.length} has no answer. Only the last turn may lack one, so pass the model's answer for every earlier turn.`);
     }
     if (last && turn.answer !== undefined) {
       throw new PromptError(`The last turn (${index + 1}) already has an answer; add a new question to continue.`);
@@ -90,8 +89,8 @@ export function buildPromptText(
   const split = template.firstTurn.indexOf(template.imageToken);
   if (split < 0 || template.firstTurn.indexOf(template.imageToken, split + 1) >= 0) {
     throw new PromptError(
-      `The chat template's firstTurn must contain the image placeholder ${JSON.stringify(template.imageToken)} exactly once; ` +
-        `it is ${JSON.stringify(template.firstTurn)}.`,
+      `The chat template's firstTurn must contain the image placeholder ${JSON.stringify(template.imageToken)} exactly once, ` +
+        `but it is ${JSON.stringify(template.firstTurn)}. Fix chatTemplate.firstTurn in the package manifest.`,
     );
   }
   const before = template.firstTurn.slice(0, split);
@@ -124,8 +123,8 @@ export function tokenizePrompt(
 }
 
 /**
- * Returns how many leading ids `cached` (what the KV cache holds: an earlier prompt plus the
- * ids generated for it) shares with `next` (the new prompt). The engine keeps that many cache
+ * Returns how many leading ids `cached` shares with `next`. `cached` is the ids in the KV cache
+ * (an earlier prompt plus the ids generated for it) and `next` is the new prompt. The engine keeps that many cache
  * positions and feeds `next.slice(shared)`. When the whole of `next` is shared, the engine still
  * has to feed its last id again to get logits for the next token.
  */

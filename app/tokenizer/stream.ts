@@ -4,7 +4,7 @@
  * - a character split over several byte-level tokens is held until its last byte arrives, so no
  *   piece contains half a UTF-8 sequence;
  * - `<|endoftext|>` and `<|padding|>` produce no text;
- * - generation stops on an EOS id (50279 or 0) or when the text contains the stop text (`</s>`),
+ * - generation stops on a stop id (by default the EOS ids 50279 and 0) or when the text contains the stop text (`</s>`),
  *   which is cut off together with everything after it;
  * - text that could be the start of the stop text (`<`, `</`, `</s`) is held until the next
  *   token decides, so no part of a stop text ever reaches the reader;
@@ -13,16 +13,16 @@
 import { EOS_ID, ENDOFTEXT_ID, type TextTokenizer } from './tokenizer.ts';
 
 export interface StreamingDecoderOptions {
-  /** Text that ends the answer when it appears; `ChatTemplate.stopText`. Empty disables it. */
+  /** Text that ends the answer when it appears, usually `ChatTemplate.stopText`. Defaults to `</s>`, and an empty string disables it. */
   stopText?: string;
-  /** Ids that end the answer; the model's EOS ids. */
+  /** Ids that end the answer. Defaults to the model's EOS ids, 50279 and 0. */
   stopIds?: readonly number[];
 }
 
 export interface DecodeStep {
-  /** New text to append to the answer; may be empty while a character or a possible stop text is incomplete. */
+  /** New text to append to the answer. It is empty while a character or a possible stop text is incomplete. */
   text: string;
-  /** True once a stop id or the stop text has been seen; later `push` calls are errors. */
+  /** True once a stop id or the stop text has been seen. A later `push` call throws. */
   done: boolean;
 }
 
@@ -55,7 +55,7 @@ export class StreamingDecoder {
   /** Adds one generated id and returns the text it completes. */
   push(id: number): DecodeStep {
     if (this.finished) {
-      throw new Error(`StreamingDecoder received id ${id} after the answer ended; start a new decoder for a new answer.`);
+      throw new Error(`StreamingDecoder received id ${id} after the answer ended. Start a new decoder for a new answer.`);
     }
     if (this.stopIds.has(id)) return this.finish();
     if (this.tokenizer.skippedIds.has(id)) return { text: '', done: false };

@@ -22,9 +22,9 @@ export class TokenizerLoadError extends Error {
 }
 
 /**
- * The byte-level alphabet of GPT-2 style BPE: every byte gets a printable character, the
- * printable Latin-1 bytes themselves and the rest U+0100 onwards in byte order.
- * Returns the inverse map, character code → byte.
+ * Builds the inverse of the byte-level alphabet of GPT-2 style BPE, as a map from character
+ * code to byte. The alphabet gives every byte a printable character: each printable Latin-1
+ * byte maps to itself, and the other bytes map to U+0100 onwards in byte order.
  */
 function byteLevelDecodeTable(): Map<number, number> {
   const printable: number[] = [];
@@ -57,7 +57,7 @@ export class TextTokenizer {
     );
   }
 
-  /** Builds the tokenizer from `tokenizer.json` text; `source` names the file in errors. */
+  /** Builds the tokenizer from `tokenizer.json` text. `source` names the file in errors. */
   static fromJson(text: string, source = 'tokenizer.json'): TextTokenizer {
     let json: unknown;
     try {
@@ -90,10 +90,10 @@ export class TextTokenizer {
   }
 
   /**
-   * Returns the UTF-8 bytes token `id` stands for. A token need not hold whole characters: an
-   * emoji is often split over two or three tokens. Added tokens whose text is not in the
-   * byte-level alphabet (the runs of spaces) stand for their own UTF-8, as Hugging Face's
-   * ByteLevel decoder treats them.
+   * Returns the UTF-8 bytes that token `id` represents. A token need not contain whole
+   * characters, because an emoji is often split over two or three tokens. Added tokens whose
+   * text is not in the byte-level alphabet (the runs of spaces) represent their own UTF-8, as
+   * Hugging Face's ByteLevel decoder treats them.
    */
   bytesOf(id: number): Uint8Array {
     let bytes = this.tokenBytes.get(id);
