@@ -59,9 +59,10 @@ function orientedSize(width: number, height: number, orientation: number): [numb
 }
 
 /**
- * Returns the index of the source pixel that lands at (x, y) of the upright image, for the EXIF
- * orientations as Pillow's `ImageOps.exif_transpose` applies them: 2 mirror, 3 rotate 180°,
- * 4 flip, 5 transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 90° counter-clockwise.
+ * Returns the index of the source pixel that lands at (x, y) of the upright image. The EXIF
+ * orientations are applied as Pillow's `ImageOps.exif_transpose` applies them: 2 mirror,
+ * 3 rotate 180°, 4 flip, 5 transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 90°
+ * counter-clockwise.
  */
 function sourceIndex(x: number, y: number, width: number, height: number, orientation: number): number {
   switch (orientation) {
@@ -118,8 +119,8 @@ export function toUprightRgb(decoded: DecodedImage, background: readonly [number
 }
 
 /**
- * Pads (for `aspect: 'pad'`), resizes and centre-crops upright RGB to `config.size` squared,
- * the 8-bit image the vision tower sees.
+ * Pads (for `aspect: 'pad'`), resizes and centre-crops upright RGB to a square of side
+ * `config.size`. The result is the 8-bit image that is normalized for the vision tower.
  */
 export function fitToModel(image: RgbImage, config: ImagePreprocessConfig): RgbImage {
   const { size, background } = config;

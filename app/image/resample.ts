@@ -10,10 +10,10 @@
  *   clamp to 0..255);
  * - a pass whose size does not change is skipped.
  *
- * The source is a virtual canvas: the image pasted on a solid background, so padding a large
+ * The source is a virtual canvas (the image pasted on a solid background), so padding a large
  * photo to a square never allocates the square. Only the requested crop window of the output is
- * computed; every output pixel depends on its own coordinates alone, so this equals resizing
- * the whole canvas and cropping afterwards.
+ * computed. Because every output pixel depends on its own coordinates alone, this equals
+ * resizing the whole canvas and cropping afterwards.
  */
 
 /** 8-bit RGB pixels, row-major, 3 bytes a pixel. */
