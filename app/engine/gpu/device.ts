@@ -82,8 +82,8 @@ function summarize(adapter: GPUAdapter, limits: GPUSupportedLimits, features: Op
 
 /**
  * Returns which of {@link REQUIRED_WGSL_FEATURES} `gpu` has, or throws {@link WgslFeatureMissingError}
- * for the first one it lacks. A browser without `wgslLanguageFeatures` predates them all; under
- * Node (`where` starting with "Node") a `webgpu` package that does not list them is let through
+ * for the first one it lacks. A browser without `wgslLanguageFeatures` predates them all. Under
+ * Node (`where` starting with "Node"), a `webgpu` package that does not list them is let through
  * with `undefined`, because shader compilation reports a missing feature there.
  */
 function checkWgslFeatures(gpu: GPU, where: string): string[] | undefined {

@@ -13,12 +13,12 @@ let webgpuModule: typeof import('webgpu') | undefined;
 /**
  * Every Dawn instance created here. Dawn destroys an instance when its JS object is garbage
  * collected, even while devices made from it are in use, which crashes the process in
- * SwiftShader's threads; holding them here keeps them alive for the life of the process.
+ * SwiftShader's threads. Holding them here keeps them alive for the life of the process.
  */
 const liveInstances: GPU[] = [];
 
 /**
- * Whether this machine has a GPU device node: a DRM render node (`/dev/dri/renderD*`, Mesa and
+ * Returns whether this machine has a GPU device node: a DRM render node (`/dev/dri/renderD*`, Mesa and
  * AMD/Intel drivers) or an NVIDIA device (`/dev/nvidia*`). Without one, the only Vulkan drivers
  * left are CPU ones such as Mesa's lavapipe.
  */

@@ -78,8 +78,8 @@ function weightDefines(ctx: GpuContext, dtype: DenseDtype, variant: KernelVarian
  * y = x · Wᵀ (+ bias) with f32 accumulation: the mat-vec (shaders/dense_matvec.wgsl) for one
  * token, the register-tiled (dense_matmul.wgsl) or workgroup-tiled (dense_matmul_tiled.wgsl)
  * matmul for more, as `variant.denseMatmul` selects. Returns one dispatch a weight
- * part, all writing `output`; encode them together. f16 weights are read as f16 when the variant
- * says so and the device has shader-f16, else unpacked from u32.
+ * part, all writing `output`; encode them together. f16 weights are read as f16 when
+ * `variant.f16Read` is 'shader-f16' and the device has shader-f16, else unpacked from u32.
  */
 export function denseLinear(ctx: GpuContext, args: DenseLinearArgs, variant: KernelVariant = kernelVariant(ctx)): Dispatch[] {
   const { input, weight, bias, tokens, inFeatures, outFeatures, output } = args;

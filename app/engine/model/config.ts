@@ -1,8 +1,8 @@
 /**
  * The model's dimensions, taken from the package's tensor shapes and checked against its config.
- * Whatever a shape decides (widths, layer counts, image size) comes from the tensors; a config
- * value that disagrees is an error naming both, and a switch the engine does not implement is an
- * error naming the key and value.
+ * Whatever a shape decides (widths, layer counts, image size) comes from the tensors. A config
+ * value that disagrees with a shape is an error naming both. A switch that the engine does not
+ * implement is an error naming the key and value.
  */
 import type { PackageManifest, TensorEntry } from '../../checkpoint/manifest.ts';
 import { ModelConfigError } from './errors.ts';
@@ -79,7 +79,7 @@ function tensor(manifest: PackageManifest, name: string): TensorEntry {
 
 function agree(key: string, configValue: number, shapeValue: number, shapeOf: string): void {
   if (configValue !== shapeValue) {
-    throw new ModelConfigError(`Config ${key} is ${configValue}, but ${shapeOf} says ${shapeValue}; the config and the tensors disagree.`);
+    throw new ModelConfigError(`Config ${key} is ${configValue}, but ${shapeOf} gives ${shapeValue}, so the package's config and tensors disagree. Convert the checkpoint again with \`trit convert\`.`);
   }
 }
 

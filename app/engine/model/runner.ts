@@ -1,6 +1,6 @@
 /**
- * What generation needs from a model implementation: the GPU engine implements it for real use,
- * and the CPU reference implements it for tests of the generation logic.
+ * The interface between generation and a model implementation. The GPU engine implements it for
+ * real use, and the CPU reference implements it for tests of the generation logic.
  */
 import type { ModelDims } from './config.ts';
 

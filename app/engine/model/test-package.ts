@@ -1,7 +1,7 @@
 /**
  * Tiny in-memory packages in the real layout, for the model's tests. Their text embeddings are
- * built so that the first layer's quantization is exact in any precision: each row holds the
- * integers -3..3 times a power of two, sums to zero (so LayerNorm's mean is exactly 0) and has
+ * built so that the first layer's quantization is exact in any precision: each row contains
+ * integers in -3..3 times a power of two, sums to zero (so LayerNorm's mean is exactly 0) and has
  * |value| 3 somewhere (so the int8 codes are multiples of 127/3, far from rounding boundaries).
  */
 import {

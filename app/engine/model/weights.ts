@@ -4,9 +4,9 @@
  * the CPU side at a time.
  *
  * Formats on the GPU:
- * - ternary linears: the packed u32 words as stored, with `sw` kept on the CPU for the kernel;
- *   with `dense: true` they become f16 matrices of the same values (-1, 0, +1), for the benchmark
- *   that compares weight formats;
+ * - ternary linears: the packed u32 words as stored, with `sw` kept on the CPU for the kernel.
+ *   With `dense: true` they become f16 matrices of the same values (-1, 0, +1) instead, which the
+ *   benchmark that compares weight formats uses;
  * - matrices (vision, projector, embedding): f16 as stored;
  * - vectors (norm weights, biases, the class embedding) and the position embedding: f32, since
  *   the element-wise kernels read f32;
@@ -120,8 +120,8 @@ export async function loadWeights(ctx: GpuContext, source: TensorSource, dims: M
   if (missing.length) {
     throw new ModelConfigError(`The package is missing ${missing.length} tensor(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}. Convert the checkpoint again with \`trit convert\`.`);
   }
-  const wanted = new Set(required);
-  const unexpected = Object.keys(manifest.tensors).filter((n) => !wanted.has(n) && !isKnownUnused(n, dims));
+  const requiredSet = new Set(required);
+  const unexpected = Object.keys(manifest.tensors).filter((n) => !requiredSet.has(n) && !isKnownUnused(n, dims));
   if (unexpected.length) options.onWarning?.(`The package has ${unexpected.length} tensor(s) the model does not use, skipped: ${unexpected.join(', ')}.`);
 
   const order = required.slice().sort((a, b) => {
@@ -138,7 +138,7 @@ export async function loadWeights(ctx: GpuContext, source: TensorSource, dims: M
       const entry = manifest.tensors[name];
       const data = await source.readTensor(name);
       if (data.byteLength !== entry.bytes) {
-        throw new ModelConfigError(`Tensor "${name}" read ${data.byteLength} bytes, but the manifest says ${entry.bytes}; the package is damaged.`);
+        throw new ModelConfigError(`Tensor "${name}" has ${data.byteLength} bytes, but the manifest lists ${entry.bytes}, so the package is damaged. Download it again, or convert the checkpoint again with \`trit convert\`.`);
       }
       if (name === names.wte) uploadEmbedding(ctx, weights, entry.shape, data, entry.dtype, Math.min(ctx.maxBindingSize, options.maxChunkBytes ?? Infinity));
       else uploadTensor(ctx, weights, name, entry.shape, entry.dtype, entry.packing, data, entry.scale, options.dense ?? false);
