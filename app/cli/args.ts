@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-/** A mistake in the command line (unknown option, missing or invalid value); the exit code is 2. */
+/** A mistake in the command line (unknown option, missing or invalid value). `main` exits with code 2 on it. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -19,7 +19,7 @@ export type OptionValues<S extends OptionSpecs> = { [K in keyof S]?: S[K]['type'
 /** The positional arguments a subcommand takes, by name as its usage line shows them (`<out-dir>`). */
 export interface PositionalSpec {
   names: string[];
-  /** How many of `names` are required; all of them unless given. */
+  /** Number of leading `names` that are required (all of them when absent). */
   required?: number;
   /** The usage line shown when one is missing, e.g. "trit convert <checkpoint> <out-dir> [options]". */
   usage?: string;
@@ -43,8 +43,9 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * Returns the candidate closest to `input`: the only one it starts, or the nearest within a third
- * of its length in edits (at least 2). Returns undefined when none is close.
+ * Returns the candidate closest to `input`: the only candidate that starts with `input` (when
+ * `input` has 2 or more characters), else the nearest within max(2, ⌊input.length / 3⌋) edits.
+ * Returns undefined when none is close.
  */
 export function nearest(input: string, candidates: string[]): string | undefined {
   const prefixed = candidates.filter((c) => input.length >= 2 && c.startsWith(input));
@@ -137,7 +138,7 @@ export function positiveIntegerOption(name: string, value: string | undefined, f
   return numberOption(name, value, fallback, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
 }
 
-/** Reads an option whose value is one of `choices`; `fallback` when absent. */
+/** Reads an option whose value must be one of `choices`, or `fallback` when it is absent. */
 export function choiceOption<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T;
 export function choiceOption<T extends string>(name: string, value: string | undefined, choices: readonly T[]): T | undefined;
 export function choiceOption<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback?: T): T | undefined {

@@ -69,12 +69,12 @@ export async function convertPath(checkpointPath: string, outDir: string, option
     if (options.config) {
       const configPath = options.config;
       const text = await readFile(configPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new Error(`Cannot read --config ${configPath} (${error.code ?? error.message}).`);
+        throw new Error(`Cannot read --config ${configPath} (${error.code ?? error.message}); check the path, or omit --config to use the config.json beside the checkpoint.`);
       });
       try {
         config = JSON.parse(text);
       } catch (error) {
-        throw new Error(`--config ${configPath} is not valid JSON: ${(error as Error).message}`);
+        throw new Error(`--config ${configPath} is not valid JSON (${(error as Error).message}); fix the file or pass the checkpoint's own config.json.`);
       }
     }
     if (config === null) options.onWarning?.(`No config.json beside ${opened.path}; the published model's settings are assumed.`);

@@ -1,6 +1,6 @@
-// Bad input to `trit` as a user meets it: the real command in a child process, checked for one
-// line on stderr that starts with `trit <command>:`, names the input and the fix, and for the
-// exit code (2 for usage mistakes, 1 for failures).
+// Bad input to `trit` as a user meets it: the real command runs in a child process. Each case
+// checks for one line on stderr that starts with `trit <command>:` and names the input and the
+// fix, and checks the exit code (2 for usage mistakes, 1 for failures).
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -44,8 +44,8 @@ let server: Server;
 let baseUrl: string;
 
 /**
- * A static server over `demo` under /models/demo/ with HEAD and Range support. /missing/ returns
- * 404, and every other path gets index.html with status 200, as single-page app servers do.
+ * Serves `demo` under /models/demo/ with HEAD and Range support. /missing/ returns 404, and every
+ * other path gets index.html with status 200, as single-page app servers do.
  */
 function servePackage(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void {
   const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
@@ -136,8 +136,8 @@ describe('trit usage errors', () => {
 describe('trit package errors', () => {
   it('checkpoint passed as package', async () => {
     const checkpoint = join(work, 'checkpoint');
-    const made = await trit(['make-checkpoint', checkpoint, '--quiet']);
-    expect(made.code, made.stderr).toBe(0);
+    const created = await trit(['make-checkpoint', checkpoint, '--quiet']);
+    expect(created.code, created.stderr).toBe(0);
     const file = join(checkpoint, 'pytorch_model.bin');
     const asFile = await trit(['generate', '--model', file, '--prompt', 'Hi']);
     expectOneLine(asFile, 1, `trit generate: ${file} is a checkpoint file, not a Trit package; convert it first with \`trit convert ${file} <out-dir>\` and pass <out-dir>.`);
@@ -175,12 +175,12 @@ describe('trit package errors', () => {
     expectOneLine(out, 1, `trit generate: Cannot reach ${url}manifest.json (ECONNREFUSED); check the URL and that the server is running.`);
   });
 
-  it('URL answering 404', async () => {
+  it('URL returning 404', async () => {
     const out = await trit(['generate', '--model', `${baseUrl}/missing/nope/`, '--prompt', 'Hi']);
     expectOneLine(out, 1, `trit generate: No Trit package was found at ${baseUrl}/missing/nope (manifest.json: HTTP 404). Pass the folder or URL that \`trit convert\` wrote.`);
   });
 
-  it('URL answering a web page', async () => {
+  it('URL returning a web page', async () => {
     const out = await trit(['generate', '--model', `${baseUrl}/models/nope/`, '--prompt', 'Hi']);
     expectOneLine(out, 1, /^trit generate: No Trit package was found at http:\/\/127\.0\.0\.1:\d+\/models\/nope \(manifest\.json: the server sent a web page, text\/html; charset=utf-8\)\./);
     expect(out.stderr).not.toContain('//manifest.json');

@@ -1,6 +1,6 @@
 /**
  * The `trit` command: dispatches to one module per subcommand, each loaded on first use. Errors
- * print as one line, `trit <command>: <message>`; a `UsageError` exits with code 2 and any other
+ * print as one line, `trit <command>: <message>`. A `UsageError` exits with code 2, and any other
  * failure with code 1.
  */
 import { UsageError, nearest } from './args.ts';
