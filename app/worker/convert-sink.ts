@@ -124,7 +124,7 @@ async function convertDropped(
   try {
     config = JSON.parse(await configFile.text());
   } catch (error) {
-    throw new BadPackageError(`The dropped config.json is not valid JSON (${(error as Error).message}).`);
+    throw new BadPackageError(`The dropped config.json is not valid JSON (${(error as Error).message}). Drop the config.json that came with the checkpoint.`);
   }
 
   const checkpoint = await openCheckpointSource(new BlobByteSource(entry), async (name) => {

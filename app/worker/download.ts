@@ -33,7 +33,7 @@ export interface StoreOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
-/** Where the bytes of a package's files come from: the network, or files dropped onto the page. */
+/** Source of the bytes of a package's files: the network, or files dropped onto the page. */
 export interface ByteSource {
   /** Describes the file for error messages, e.g. its URL. */
   describe(file: PackageFile): string;
@@ -61,7 +61,7 @@ export function resolvePackageUrl(url: string, base = globalThis.location?.href)
   return { manifestUrl: new URL('manifest.json', absolute).href, folderUrl: absolute.href };
 }
 
-/** The cache key of a downloaded package: its manifest URL. */
+/** Returns the cache key of a downloaded package, which is `url:` followed by its manifest URL. */
 export function urlCacheKey(manifestUrl: string): string {
   return `url:${manifestUrl}`;
 }
@@ -206,7 +206,7 @@ async function storeFile(job: Job, file: PackageFile): Promise<void> {
     const storedChunks = Math.ceil(record.storedBytes / job.chunkBytes);
     for (let index = 0; index < storedChunks; index++) {
       const chunk = await job.store.readChunk(job.key, file.file, index);
-      if (!chunk) throw new Error(`Chunk ${index} of ${file.file} is missing from the cache although its record counts it.`);
+      if (!chunk) throw new Error(`Chunk ${index} of ${file.file} is missing from the cache although its record counts it. Delete the cached model and load it again.`);
       hash.update(chunk);
     }
 
@@ -302,7 +302,7 @@ export async function storePackage(
     meter.flush();
     if (controller.signal.reason instanceof DownloadPausedError && !(error instanceof WorkerFailure)) throw controller.signal.reason;
     if (error instanceof StorageQuotaError) {
-      // The store knows only the file it was writing; report what the whole package still needs.
+      // The store reports only the file it was writing, so report what the whole package still needs.
       const { bytesDone, bytesTotal } = meter.snapshot();
       throw new StorageQuotaError(bytesTotal - bytesDone, error.storage ?? {});
     }

@@ -34,12 +34,12 @@ export class DownloadError extends WorkerFailure {
   }
 }
 
-/** The package URL answers, but not with a package: a 404, or a web page such as a site's index. */
+/** Error for a package URL whose server responds without a package, e.g. with a 404 or a site's index page. */
 export class PackageNotFoundError extends WorkerFailure {
   override name = 'PackageNotFoundError';
   constructor(
     readonly url: string,
-    /** What the server sent instead, e.g. "HTTP 404" or "the server returned a web page". */
+    /** Description of the response the server sent instead, e.g. "HTTP 404" or "the server returned a web page". */
     readonly reason: string,
   ) {
     super('not-found', `No Trit package was found at ${url} (${reason}). Check the URL.`);
@@ -139,7 +139,7 @@ export async function readStorageInfo(): Promise<StorageInfo> {
     info.usage = estimate.usage;
     info.quota = estimate.quota;
   } catch {
-    // Some browsers reject estimate() in private windows; the message then says so.
+    // Some browsers reject estimate() in private windows, so the quota message states that the quota is unknown.
   }
   try {
     info.persisted = await storage.persisted();

@@ -1,7 +1,8 @@
 /**
- * Runs the model inside the worker: loads weights from a {@link TensorSource}, answers `generate`
- * requests with `token` and `done` events, and honours `abort`. One request runs at a time; the
- * KV cache and the encoded photo carry over between requests of one conversation.
+ * Runs the model inside the worker. It loads weights from a {@link TensorSource}, streams
+ * `token` events and a `done` event for each `generate` request, and honours `abort`.
+ * One request runs at a time, and the KV cache and the encoded photo carry over between the
+ * requests of one conversation.
  */
 import type { TensorSource } from '../checkpoint/manifest.ts';
 // The worker runs the model's kernels: register the WGSL sources Vite bundles.

@@ -1,8 +1,8 @@
 /**
- * The request handling of the model worker. It owns the GPU device and the package cache: it
- * answers `probe`, downloads, verifies and caches packages for `load`, hands a
- * {@link TensorSource} to the generation host, and routes `generate` and `abort` to it.
- * `worker.ts` wires it to the real model; tests wire it to a host that only reads the tensors.
+ * Request handling of the model worker, which owns the GPU device and the package cache.
+ * It replies to `probe`. For `load`, it downloads, verifies and caches the package, then hands a
+ * {@link TensorSource} to the generation host. It routes `generate` and `abort` to that host.
+ * `worker.ts` wires it to the real model, and tests wire it to a host that only reads the tensors.
  */
 import type { TensorSource } from '../checkpoint/manifest.ts';
 import { describeAdapter, requestBrowserDevice, type DeviceHandle } from '../engine/gpu/device.ts';
