@@ -25,12 +25,13 @@ export function App() {
     };
   }, []);
 
-  // A reload or close drops the conversation and the photo, so the browser asks first while one exists.
+  // A reload or close drops the conversation and the photo, so the browser shows a confirmation
+  // prompt while a conversation exists.
   useEffect(() => {
     if (!hasConversation) return;
     const confirmLeave = (event: BeforeUnloadEvent) => {
       event.preventDefault();
-      // Older Chromium asks only when returnValue is set.
+      // Older Chromium shows the prompt only when returnValue is set.
       event.returnValue = '';
     };
     window.addEventListener('beforeunload', confirmLeave);

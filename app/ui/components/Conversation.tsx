@@ -9,7 +9,8 @@ export function Conversation() {
   const messages = useApp((state) => state.messages);
   const end = useRef<HTMLDivElement>(null);
   const last = messages[messages.length - 1];
-  // Follows the growing answer until the reader scrolls up, so scrolling up to read stays put.
+  // True while the view follows the growing answer. Scrolling up away from the end clears it, so the
+  // page stays where the reader scrolled. A new message or scrolling back to the end sets it again.
   const following = useRef(true);
 
   useEffect(() => {
@@ -115,7 +116,7 @@ function describeProgress(message: Message): string {
   return parts.join(' · ');
 }
 
-/** Formats where the time of a finished answer went, for the tooltip of its token count. */
+/** Formats the time breakdown of a finished answer for the tooltip of its token count. */
 function describeTimings(timings: GenerationTimings): string {
   const parts = [];
   if (timings.imageEncodeMs > 0) parts.push(`photo encoded in ${Math.round(timings.imageEncodeMs)} ms`);
