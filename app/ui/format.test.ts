@@ -33,7 +33,7 @@ test.each([
   expect(formatDuration(seconds)).toBe(text);
 });
 
-test('secondsLeft divides the bytes left by the rate', () => {
+test('secondsLeft divides remaining bytes by rate', () => {
   expect(secondsLeft(250, 1250, 100)).toBe(10);
   expect(secondsLeft(2000, 1000, 100)).toBe(0);
   expect(secondsLeft(0, 1000, 0)).toBe(Number.POSITIVE_INFINITY);
@@ -59,7 +59,7 @@ describe('formatLimit', () => {
 });
 
 describe('DecodeRate', () => {
-  test('leaves out the wait for the first token', () => {
+  test('skips wait for first token', () => {
     const rate = new DecodeRate();
     // The first token comes 5 s in, after reading the prompt; then one token every 100 ms.
     expect(rate.add(1, 5000)).toBeUndefined();
@@ -67,7 +67,7 @@ describe('DecodeRate', () => {
     expect(rate.add(11, 6000)).toBeCloseTo(10);
   });
 
-  test('gives no rate while no time has passed', () => {
+  test('no rate before time passes', () => {
     const rate = new DecodeRate();
     rate.add(1, 1000);
     expect(rate.add(2, 1000)).toBeUndefined();

@@ -12,7 +12,7 @@ import type { LoadProgress, WorkerEvent } from './protocol.ts';
 
 const tokenizer = readFileSync(new URL('../test/data/tokenizer/tokenizer.json', import.meta.url), 'utf8');
 
-/** The tiny test model with the real tokenizer's vocabulary, so real prompts embed. */
+/** Builds the tiny test model with the real tokenizer's vocabulary, so that real prompts embed. */
 function packageWithTokenizer(): TensorSource {
   const source = buildTestPackage({ ...TINY_SHAPE, vocabSize: 50280, embeddingSize: 50304, maxSequenceLength: 160, eosTokenIds: [50279, 0] });
   return { ...source, readTokenizer: async () => tokenizer };

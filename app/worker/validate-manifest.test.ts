@@ -53,7 +53,7 @@ describe('resolvePackageUrl', () => {
 });
 
 describe('ProgressMeter', () => {
-  it('sums files and excludes stored bytes from speed', () => {
+  it('sums files, excludes stored bytes from speed', () => {
     let now = 0;
     const events: ReturnType<ProgressMeter['snapshot']>[] = [];
     const meter = new ProgressMeter('download', [{ file: 'a', bytes: 1000 }, { file: 'b', bytes: 500 }], (p) => events.push(p), () => now);
