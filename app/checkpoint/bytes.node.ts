@@ -31,7 +31,7 @@ export class FileByteSource implements ByteSource {
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(bytes, done, length - done, offset + done);
-      if (bytesRead === 0) throw new Error(`${this.name}: the file shrank while being read.`);
+      if (bytesRead === 0) throw new Error(`${this.name}: the file shrank while being read. Wait until nothing else writes to it, then retry.`);
       done += bytesRead;
     }
     return bytes;

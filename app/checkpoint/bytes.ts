@@ -108,8 +108,8 @@ async function fetchOrExplain(url: string, init: RequestInit): Promise<Response>
 }
 
 /**
- * A source over an http(s) URL read with `Range` requests. The server must send `Content-Length`
- * and answer ranges with 206.
+ * Byte source for an http(s) URL, read with `Range` requests. The server must send
+ * `Content-Length` and respond to range requests with 206.
  */
 export class HttpByteSource implements ByteSource {
   private constructor(
@@ -143,11 +143,11 @@ export class HttpByteSource implements ByteSource {
     if (length === 0) return new Uint8Array(0);
     const response = await fetchOrExplain(this.name, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
     if (response.status !== 206 && !(response.status === 200 && offset === 0 && length === this.size)) {
-      throw new Error(`${this.name}: range request for bytes ${offset}–${offset + length} failed with HTTP ${response.status}.`);
+      throw new Error(`${this.name}: range request for bytes ${offset}–${offset + length} failed with HTTP ${response.status}. Serve the file from a server that responds to Range requests with 206.`);
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length !== length) {
-      throw new TruncatedInputError(`${this.name}: asked for ${length} bytes at ${offset}, received ${bytes.length}.`);
+      throw new TruncatedInputError(`${this.name}: requested ${length} bytes at offset ${offset} but received ${bytes.length}. Check that the file on the server is complete.`);
     }
     return bytes;
   }

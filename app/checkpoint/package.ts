@@ -87,12 +87,12 @@ export async function openPackageWith(open: PackageFileOpener, where: string): P
       const entry = manifest.tensors[name];
       if (!entry) throw new CheckpointFormatError(`The package at ${where} has no tensor "${name}"; convert the checkpoint again.`);
       const shard = manifest.shards[entry.shard];
-      if (!shard) throw new CheckpointFormatError(`The manifest of ${where} puts "${name}" in shard ${entry.shard}, which it does not list.`);
+      if (!shard) throw new CheckpointFormatError(`The manifest of ${where} puts "${name}" in shard ${entry.shard}, which it does not list. The manifest is damaged, so convert or download the package again.`);
       if (cached?.shard !== entry.shard) {
         cached = null;
         cached = { shard: entry.shard, bytes: await readWhole(open, shard.file, shard, where) };
       }
-      if (entry.offset + entry.bytes > cached.bytes.length) throw new CheckpointFormatError(`The manifest of ${where} places "${name}" past the end of ${shard.file}.`);
+      if (entry.offset + entry.bytes > cached.bytes.length) throw new CheckpointFormatError(`The manifest of ${where} places "${name}" past the end of ${shard.file}. The package is damaged, so convert or download it again.`);
       return cached.bytes.slice(entry.offset, entry.offset + entry.bytes);
     },
     async readTokenizer(): Promise<string> {

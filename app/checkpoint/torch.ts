@@ -81,28 +81,28 @@ export async function openTorchCheckpoint(source: ByteSource): Promise<Checkpoin
   const byteOrder = archive.entries.get(`${root}byteorder`);
   if (byteOrder) {
     const order = new TextDecoder().decode(await archive.read(byteOrder)).trim();
-    if (order !== 'little') throw new UnsupportedCheckpointError(`${source.name} stores tensors ${order}-endian; only little-endian checkpoints are supported.`);
+    if (order !== 'little') throw new UnsupportedCheckpointError(`${source.name} stores tensors ${order}-endian; only little-endian checkpoints are supported, so re-save it on a little-endian machine or as safetensors.`);
   }
 
   const pickleEntry = archive.entries.get(pickles[0])!;
   const value = unpickle(await archive.read(pickleEntry), source.name);
   const refs = new Map<string, TensorRef>();
   collectTensors(value, '', refs);
-  if (refs.size === 0) throw new CheckpointFormatError(`${source.name} is a PyTorch file but holds no tensors; a state dict is needed.`);
+  if (refs.size === 0) throw new CheckpointFormatError(`${source.name} is a PyTorch file but contains no tensors. Save the model's state dict with torch.save(model.state_dict(), path).`);
 
   const tensors = new Map<string, CheckpointTensor>();
   for (const [name, ref] of refs) {
     const entry = archive.entries.get(`${root}data/${ref.storage.key}`);
-    if (!entry) throw new CheckpointFormatError(`${source.name}: storage "${ref.storage.key}" of tensor "${name}" is missing from the archive; the file is damaged.`);
+    if (!entry) throw new CheckpointFormatError(`${source.name}: storage "${ref.storage.key}" of tensor "${name}" is missing from the archive, so the file is damaged. Copy or download it again.`);
     const item = DTYPE_BYTES[ref.storage.dtype];
     if (entry.size < ref.storage.numel * item) {
-      throw new CheckpointFormatError(`${source.name}: storage "${ref.storage.key}" has ${entry.size} bytes, fewer than its ${ref.storage.numel} ${ref.storage.dtype} elements.`);
+      throw new CheckpointFormatError(`${source.name}: storage "${ref.storage.key}" has ${entry.size} bytes, fewer than its ${ref.storage.numel} ${ref.storage.dtype} elements, so the file is damaged. Copy or download it again.`);
     }
-    if (ref.shape.length !== ref.stride.length) throw new CheckpointFormatError(`${source.name}: tensor "${name}" has ${ref.shape.length} sizes but ${ref.stride.length} strides.`);
+    if (ref.shape.length !== ref.stride.length) throw new CheckpointFormatError(`${source.name}: tensor "${name}" has ${ref.shape.length} sizes but ${ref.stride.length} strides, so the file is damaged. Copy or download it again.`);
     if (numelOf(ref.shape) > 0) {
       const last = ref.storageOffset + ref.shape.reduce((sum, size, d) => sum + (size - 1) * ref.stride[d], 0);
       if (last >= ref.storage.numel) {
-        throw new CheckpointFormatError(`${source.name}: tensor "${name}" reaches element ${last} of a storage with ${ref.storage.numel}; the file is damaged.`);
+        throw new CheckpointFormatError(`${source.name}: tensor "${name}" reaches element ${last} of a storage with ${ref.storage.numel} elements, so the file is damaged. Copy or download it again.`);
       }
     }
     tensors.set(name, new TorchTensor(name, ref, archive, entry));
