@@ -42,7 +42,7 @@ async function expectTensors(path: string, specs: TensorSpec[]): Promise<void> {
 }
 
 describe('make-checkpoint', () => {
-  it('writes a tiny checkpoint our reader reads exactly', async () => {
+  it('tiny checkpoint reads back exactly', async () => {
     await expectTensors(join(work, 'a'), randomTensors(PRESETS.tiny, 7));
   });
 

@@ -6,10 +6,10 @@ Run with a Python that has Pillow 9.4 and numpy (Debian's /usr/bin/python3):
 
 For each input, `expected/<name>.png` is the 8-bit RGB image that LLaVA-1.5 hands to the CLIP
 normalisation: convert to RGB, pad to a square with the CLIP mean colour (`expand2square`),
-resize to 336x336 with PIL's BICUBIC, centre crop. Two steps are the project's own choice and
-are done here in numpy before PIL takes over: alpha is composited on the pad colour with
-round((a*c + (255 - a)*bg) / 255), and 16-bit samples are scaled by 255/65535 (PIL would keep
-only the high byte). EXIF orientation is applied with `ImageOps.exif_transpose`.
+resize to 336x336 with PIL's BICUBIC, centre crop. Two steps are the project's own choice, so
+they are done here in numpy before PIL takes over. Alpha is composited on the pad colour with
+round((a*c + (255 - a)*bg) / 255). 16-bit samples are scaled by 255/65535, where PIL would keep
+only the high byte. EXIF orientation is applied with `ImageOps.exif_transpose`.
 """
 
 import os
@@ -175,7 +175,8 @@ def main():
     cases.update(make_synthetic())
     for name, (path, aspect, *source) in sorted(cases.items()):
         result = llava_pixels(source[0] if source else Image.open(path), aspect)
-        assert result.size == (SIZE, SIZE) and result.mode == "RGB"
+        assert result.size == (SIZE, SIZE), f"{name}: size {result.size}"
+        assert result.mode == "RGB", f"{name}: mode {result.mode}"
         result.save(os.path.join(EXPECTED, name + ".png"), optimize=True)
         print(f"{name}: {os.path.relpath(path, HERE)} ({aspect})")
 
