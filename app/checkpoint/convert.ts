@@ -1,7 +1,7 @@
 /**
- * The converter: turns a checkpoint plus `config.json` into a package (`manifest.json`, safetensors
- * shards of about `shardBytes` each, `tokenizer.json`). The same code runs under Node (`trit convert`,
- * writing files) and in the worker (writing to IndexedDB); each provides a `PackageSink`.
+ * Converts a checkpoint plus `config.json` into a package (`manifest.json`, safetensors shards of
+ * about `shardBytes` each, `tokenizer.json`). The same code runs under Node (`trit convert`, writing
+ * files) and in the worker (writing to IndexedDB), and each of them provides a `PackageSink`.
  *
  * Memory stays bounded: tensors are read one at a time and encoded straight into the shard being
  * assembled, and each shard is written before the next begins. A tensor larger than `shardBytes`
@@ -26,9 +26,9 @@ import {
 export interface PackageSink {
   /** Writes file `name` (relative to the package root, no folders) with `bytes`. */
   writeFile(name: string, bytes: Uint8Array): Promise<void>;
-  /** Makes the package visible as a whole; called once, after `manifest.json`. */
+  /** Makes the package visible as a whole. The converter calls it once, after writing `manifest.json`. */
   commit(): Promise<void>;
-  /** Removes everything written so far; called when conversion fails. */
+  /** Removes everything written so far. The converter calls it when conversion fails. */
   abort(): Promise<void>;
 }
 

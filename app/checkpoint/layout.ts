@@ -62,7 +62,10 @@ export function canonicalName(name: string): string | null {
   return null;
 }
 
-/** Storage policy: BitLinear weights ternary; vectors and the position embedding f32 (the element-wise kernels read f32); other matrices f16. */
+/**
+ * Returns how a tensor is stored in the package. BitLinear weights are ternary. Vectors and the
+ * position embedding are f32 because the element-wise kernels read f32. Other matrices are f16.
+ */
 export function storageFor(canonical: string, shape: readonly number[]): StorageKind {
   if (/^transformer\.blocks\.\d+\.(att_proj|attn_out|ff_proj|ff_out)\.weight$/.test(canonical)) return 'ternary';
   if (shape.length <= 1 || canonical.endsWith('embeddings.position_embedding.weight')) return 'f32';
@@ -341,7 +344,8 @@ export function resolveLayout(tensors: Iterable<CheckpointTensor>, configJson: u
     projectorIn = w0?.shape[1] ?? 0;
     projectorOut = w2?.shape[0] ?? 0;
   } else {
-    // LLaVA's linear projector is a bare nn.Linear (`mm_projector.weight`); the package calls it layer 0 like the first layer of the MLP.
+    // LLaVA's linear projector is a bare nn.Linear (`mm_projector.weight`). The package calls it
+    // layer 0, like the first layer of the MLP projector.
     const w = get('mm_projector.weight');
     const b = get('mm_projector.bias');
     expectShape(w, [dModel, hiddenSize], 'vision width in, d_model out');
