@@ -52,6 +52,11 @@ function expectResult(result: HarnessResult | HarnessError): HarnessResult {
   return result;
 }
 
+function expectError(result: HarnessResult | HarnessError): HarnessError {
+  if (!('error' in result)) throw new Error('Expected browser preprocessing to fail, but it returned a tensor');
+  return result;
+}
+
 function countDifferences(actual: Uint8Array, expected: Uint8Array): number {
   let differing = 0;
   for (let i = 0; i < expected.length; i++) if (actual[i] !== expected[i]) differing++;
@@ -104,7 +109,7 @@ test('RGBA with partial alpha', async ({ page }) => {
 
 test('truncated JPEG raises ImageDecodeError', async ({ page }) => {
   const result = await preprocessInBrowser(page, 'truncated.jpg', 'preprocessInWorker');
-  expect('error' in result && result.error).toEqual({
+  expect(expectError(result).error).toEqual({
     name: 'ImageDecodeError',
     message: expect.stringMatching(/^Cannot read image "truncated.jpg": the browser could not decode it.* Choose a PNG, JPEG, WebP, GIF, AVIF or BMP photo\.$/),
   });

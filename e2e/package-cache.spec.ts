@@ -54,6 +54,18 @@ function loadUrl(page: Page, cache = true): Promise<LoadOutcome> {
   return page.evaluate(([url, useCache]) => window.harness.load(url, useCache), [server.url, cache] as const);
 }
 
+/** Returns the outcome of a successful load, and throws with the worker's error when the load failed. */
+function loaded(outcome: LoadOutcome): Extract<LoadOutcome, { ok: true }> {
+  if (!outcome.ok) throw new Error(`Expected the load to succeed, but it failed with ${outcome.code}: ${outcome.message}`);
+  return outcome;
+}
+
+/** Returns the outcome of a failed load, and throws when the load succeeded. */
+function failed(outcome: LoadOutcome): Extract<LoadOutcome, { ok: false }> {
+  if (outcome.ok) throw new Error(`Expected the load to fail, but it succeeded with type ${outcome.type}`);
+  return outcome;
+}
+
 /** Bytes of every tensor, which the test worker reads back and reports as `gpuBytes`. */
 function tensorBytes(): number {
   return Object.values(pkg.manifest.tensors).reduce((sum, t) => sum + t.bytes, 0);
@@ -204,7 +216,7 @@ test('quota error reports storage figures', async ({ page }) => {
   server.requests.length = 0;
   const uncached = await loadUrl(page, false);
   expect(uncached).toMatchObject({ ok: true, type: 'loaded', gpuBytes: tensorBytes() });
-  expect(uncached.ok && uncached.cacheKey).toBeFalsy();
+  expect(loaded(uncached).cacheKey).toBeFalsy();
   expect(requestsFor(SHARD0).length).toBeGreaterThan(0);
 
   const { names, hashes } = expectedHashes();
@@ -234,11 +246,11 @@ test('dropped package is verified and cached', async ({ page }) => {
   const names = ['manifest.json', SHARD0, SHARD1, 'tokenizer.json'];
   const outcome = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files), [server.url, names] as const);
   expect(outcome).toMatchObject({ ok: true, type: 'loaded' });
-  expect(outcome.ok && outcome.cacheKey).toMatch(/^files:download test package:[0-9a-f]{16}$/);
+  expect(loaded(outcome).cacheKey).toMatch(/^files:download test package:[0-9a-f]{16}$/);
 
   const missing = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files), [server.url, names.slice(0, 2)] as const);
   expect(missing).toMatchObject({ ok: false, code: 'bad-checkpoint' });
-  expect(!missing.ok && missing.message).toContain(SHARD1);
+  expect(failed(missing).message).toContain(SHARD1);
 });
 
 test('dropped checkpoint is converted and cached', async ({ page }) => {
@@ -260,9 +272,9 @@ test('dropped checkpoint is converted and cached', async ({ page }) => {
 
   const uncached = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files, false), [folder, names] as const);
   expect(uncached).toMatchObject({ ok: true, type: 'loaded', gpuBytes: first.gpuBytes });
-  expect(uncached.ok && uncached.cacheKey).toBeFalsy();
+  expect(loaded(uncached).cacheKey).toBeFalsy();
 
   const noTokenizer = await page.evaluate(([url, files]) => window.harness.loadFiles(url, files, false), [folder, names.slice(0, 2)] as const);
   expect(noTokenizer).toMatchObject({ ok: false, code: 'bad-checkpoint' });
-  expect(!noTokenizer.ok && noTokenizer.message).toContain('tokenizer.json');
+  expect(failed(noTokenizer).message).toContain('tokenizer.json');
 });
