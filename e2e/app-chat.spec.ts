@@ -1,7 +1,8 @@
 /**
- * The chat as it streams, on a desktop window and a 390 px phone: the newest text stays in view
- * above the question box, the phone shows the chat before the panels, settings out of range get
- * a message, and leaving the page asks first while a conversation exists.
+ * Tests of the streaming chat on a desktop window and on a 390 px phone. The newest text stays in
+ * view above the question box, and the phone shows the chat before the panels. A setting out of
+ * range gets a message, and leaving the page shows a confirmation prompt while a conversation
+ * exists.
  */
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -56,7 +57,7 @@ async function askForDrawnAnswer(page: Page, question: string, tries = 5): Promi
 test.describe('desktop window', () => {
   test.use({ viewport: { width: 1280, height: 640 } });
 
-  test('follows the stream until the reader scrolls up', async ({ page }) => {
+  test('follows stream until scrolled up', async ({ page }) => {
     await openApp(page);
     await loadModel(page, 'models/demo/');
     await dropFile(page, CHELSEA, 'image/png');
@@ -93,7 +94,7 @@ test.describe('desktop window', () => {
     await page.getByRole('button', { name: 'Stop' }).click();
   });
 
-  test('settings out of range say the range and keep the last valid value', async ({ page }) => {
+  test('out-of-range setting shows range, keeps value', async ({ page }) => {
     await openApp(page);
     await page.getByText('Settings').click();
     const cases = [
@@ -120,7 +121,7 @@ test.describe('desktop window', () => {
     await expect(page.locator('[aria-invalid="true"]')).toHaveCount(0);
   });
 
-  test('leaving the page asks first only while a conversation exists', async ({ page }) => {
+  test('beforeunload prompts only mid-conversation', async ({ page }) => {
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.type());
@@ -147,7 +148,7 @@ test.describe('desktop window', () => {
 test.describe('390 px phone', () => {
   test.use({ viewport: { width: 390, height: 664 }, isMobile: true, hasTouch: true });
 
-  test('shows the chat first and keeps the answer in view', async ({ page }) => {
+  test('chat first, answer in view', async ({ page }) => {
     await openApp(page);
     const chat = await page.getByRole('region', { name: 'Chat' }).boundingBox();
     const model = await page.getByRole('heading', { name: 'Model' }).boundingBox();

@@ -90,7 +90,7 @@ test('dropped checkpoint is converted and loads', async ({ page }) => {
   }
 });
 
-test('package folder from the folder picker loads', async ({ page }) => {
+test('folder picker loads package folder', async ({ page }) => {
   await openApp(page);
   const chooser = page.waitForEvent('filechooser');
   await page.getByRole('button', { name: 'a folder' }).click();
@@ -100,17 +100,17 @@ test('package folder from the folder picker loads', async ({ page }) => {
   await expect(page.getByTestId('model-ready')).toContainText('random demo');
 });
 
-test('a mistyped package URL says nothing was found there', async ({ page, baseURL }) => {
+test('mistyped package URL reports not found', async ({ page, baseURL }) => {
   await openApp(page);
   const error = page.getByTestId('model-error');
 
-  // The preview server answers unknown paths with the app's own index.html.
+  // The preview server responds to unknown paths with the app's own index.html.
   await page.getByLabel('Package URL').fill('models/nope');
   await page.getByRole('button', { name: 'Get model' }).click();
   await expect(error).toContainText(`No Trit package was found at ${baseURL}/models/nope/ (the server returned a web page). Check the URL.`);
   await expect(error).not.toContainText('JSON');
 
-  // A server that answers 404.
+  // A server that responds with 404.
   await page.getByLabel('Package URL').fill(`${server.url}nope/`);
   await page.getByRole('button', { name: 'Get model' }).click();
   await expect(error).toContainText(`No Trit package was found at ${server.url}nope/ (HTTP 404). Check the URL.`);

@@ -80,7 +80,10 @@ export function lastAnswer(page: Page) {
   return page.getByTestId('message-assistant').last();
 }
 
-/** Reads the token count an answer shows under its text; 0 while the line is empty, before the first token. */
+/**
+ * Reads the token count that an answer shows under its text.
+ * Returns 0 while that line is empty, which it is before the first token.
+ */
 export async function tokenCount(answer: Locator): Promise<number> {
   const meta = (await answer.getByTestId('answer-meta').textContent()) ?? '';
   if (meta === '') return 0;

@@ -91,7 +91,7 @@ test('reloads offline from the caches and answers', async ({ page, context }) =>
   await expect(lastAnswer(page).getByTestId('answer-meta')).toContainText(/\d+ tokens?/);
 });
 
-test('bad photos give messages and keep the conversation', async ({ page }) => {
+test('bad photo shows message, keeps chat', async ({ page }) => {
   await openApp(page);
   await loadModel(page, 'models/demo/');
   await dropFile(page, CHELSEA, 'image/png');
@@ -126,7 +126,7 @@ test.describe('corrupted shard', () => {
     await server.close();
   });
 
-  test('shows an error and the retry works', async ({ page }) => {
+  test('shows error, then retry works', async ({ page }) => {
     const manifest = JSON.parse(await (await fetch(`${server.url}manifest.json`)).text()) as { shards: { file: string }[] };
     server.faults.corrupt = { file: manifest.shards[0].file, times: Infinity };
 
@@ -144,7 +144,7 @@ test.describe('corrupted shard', () => {
   });
 });
 
-test('keyboard alone gets the model, asks and stops', async ({ page }) => {
+test('keyboard-only load, ask and stop', async ({ page }) => {
   await openApp(page);
 
   // Tab from the top reaches the skip link first, with a visible focus outline.

@@ -51,7 +51,7 @@ function expectAnswered(outcome: TurnOutcome, stopReasons: string[]): void {
   expect(outcome.tokenCounts).toEqual([...outcome.tokenCounts].sort((a, b) => a - b));
 }
 
-test('the worker answers about a photo, follows up, and recovers from an abort', async ({ page }) => {
+test('worker answers, follows up, survives abort', async ({ page }) => {
   test.setTimeout(600_000);
   await openHarness(page);
   const loaded = await page.evaluate((url) => window.modelHarness.load(url), `${origin}/public/models/demo/`);
