@@ -1,8 +1,9 @@
 /**
- * A package server for the browser tests: serves a generated package or a package folder on
- * 127.0.0.1 under `/pkg/`, with Range support and CORS, records every request, and on demand cuts
- * a response mid-file, corrupts a file's bytes (some times or always), returns an HTTP error,
- * or sends slowly so a test can pause a download midway.
+ * Package server for the browser tests. It serves a generated package or a package folder on
+ * 127.0.0.1 under `/pkg/`, with Range support and CORS, and records every request.
+ * On request through `Faults`, it cuts a response mid-file, corrupts a file's bytes for a given
+ * number of responses or for all of them, returns an HTTP error, or sends slowly so that a test
+ * can pause a download midway.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 /**
- * Page side of the matmul kernel harness: runs the BitLinear quantizer, the ternary product and
- * the dense product on the browser's WebGPU with every variant the adapter offers, and returns
- * the raw outputs for the spec to compare with the CPU references.
+ * Page side of the matmul kernel harness. It runs the BitLinear quantizer, the ternary product
+ * and the dense product on the browser's WebGPU, with every kernel variant the adapter offers.
+ * It returns the raw outputs, which the spec compares with the CPU references.
  */
 import '../../app/engine/gpu/shaders.browser.ts';
 import { GpuContext } from '../../app/engine/gpu/context.ts';
