@@ -1,8 +1,9 @@
 /**
- * The model worker runs the demo package (public/models/demo) in headless Chromium: a photo and
- * a question give streamed tokens and a `done` event; a follow-up reuses the conversation; an
- * aborted request ends early and the next one runs normally. The spec serves the harness page
- * (`e2e/harness/model.html`) and the package from its own Vite dev server on 127.0.0.1.
+ * Tests of the model worker running the demo package (public/models/demo) in headless Chromium.
+ * A photo and a question give streamed tokens and a `done` event, and a follow-up reuses the
+ * conversation. An aborted request ends early, and the next one runs normally.
+ * The spec serves the harness page (`e2e/harness/model.html`) and the package from its own Vite
+ * dev server on 127.0.0.1.
  */
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -25,7 +26,7 @@ test.beforeAll(async () => {
   });
   await server.listen();
   const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('The Vite dev server has no TCP address.');
+  if (!address || typeof address === 'string') throw new Error(`The Vite dev server started without a TCP address (got ${String(address)}), so the spec cannot build its URL.`);
   origin = `http://127.0.0.1:${address.port}`;
 });
 
