@@ -17,14 +17,14 @@ export function requireCount(kernel: string, name: string, value: number, allowZ
   }
 }
 
-/** Throws unless `value` ≤ `max` (a dispatch or device limit). */
-export function requireAtMost(kernel: string, name: string, value: number, max: number, why: string): void {
-  if (value > max) throw new ShapeError(`${kernel}: ${name} is ${value}, over the maximum of ${max} (${why}).`);
+/** Throws unless `value` ≤ `max`, a dispatch or device limit. `reason` explains the limit and what to do. */
+export function requireAtMost(kernel: string, name: string, value: number, max: number, reason: string): void {
+  if (value > max) throw new ShapeError(`${kernel}: ${name} is ${value}, over the maximum of ${max} (${reason}).`);
 }
 
 const placeholders = new WeakMap<GpuContext, GPUBuffer>();
 
-/** A 4-byte storage buffer bound where a shader declares an optional operand it will not read. */
+/** Returns the context's 4-byte storage buffer, bound where a shader declares an optional operand it will not read. */
 export function placeholderBuffer(ctx: GpuContext): GPUBuffer {
   let buffer = placeholders.get(ctx);
   if (!buffer) {

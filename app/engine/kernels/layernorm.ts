@@ -21,7 +21,7 @@ export function layerNormKernel(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, row
   const label = options.label ?? 'layernorm';
   requireCount(label, 'rows', rows);
   requireCount(label, 'cols', cols);
-  requireAtMost(label, 'rows', rows, 65535, 'one workgroup a row');
+  requireAtMost(label, 'rows', rows, 65535, 'one workgroup per row, at most 65535 per dispatch; split the rows into several calls');
   const shape = `[${rows}, ${cols}] f32`;
   requireBytes(label, 'input', x, rows * cols * 4, shape);
   requireBytes(label, 'output', y, rows * cols * 4, shape);

@@ -2,7 +2,7 @@
  * Picks the kernel variant for an adapter: the reduction (subgroup operations or workgroup memory),
  * how f16 weights are read, and the workgroup shapes of `tuning.ts`. `selectVariant` decides from
  * the adapter's features and kind; `probeVariant` also times both reductions on a mat-vec and keeps
- * the faster. Either way `reason` records the grounds.
+ * the faster. Either way the variant's `reason` records why it was chosen.
  */
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { GpuError } from '../gpu/errors.ts';
@@ -34,16 +34,16 @@ export function isSoftwareAdapter(ctx: GpuContext): boolean {
 export function selectVariant(ctx: GpuContext): KernelVariant {
   const subgroups = ctx.has('subgroups');
   const reduction: Reduction = subgroups ? 'subgroup' : 'workgroup';
-  const grounds = subgroups ? 'the subgroups feature is present' : 'the device has no subgroups feature';
-  return variantWith(ctx, reduction, grounds);
+  const reductionReason = subgroups ? 'the subgroups feature is present' : 'the device has no subgroups feature';
+  return variantWith(ctx, reduction, reductionReason);
 }
 
-function variantWith(ctx: GpuContext, reduction: Reduction, reductionGrounds: string): KernelVariant {
+function variantWith(ctx: GpuContext, reduction: Reduction, reductionReason: string): KernelVariant {
   const software = isSoftwareAdapter(ctx);
   const f16 = ctx.has('shader-f16');
   const reasons = [
     software ? 'software adapter: fewer, fuller workgroups' : 'GPU adapter: small workgroups',
-    `${reduction} reductions (${reductionGrounds})`,
+    `${reduction} reductions (${reductionReason})`,
     f16 ? 'f16 weights read as f16 (shader-f16 present)' : 'f16 weights unpacked from u32 (no shader-f16)',
   ];
   return {

@@ -6,7 +6,7 @@ import { checkedWorkgroupSize } from './workgroup-size.ts';
 export function softmaxKernel(ctx: GpuContext, x: GPUBuffer, rows: number, cols: number, label = 'softmax', workgroupSize?: number): Dispatch {
   requireCount(label, 'rows', rows);
   requireCount(label, 'cols', cols);
-  requireAtMost(label, 'rows', rows, 65535, 'one workgroup a row');
+  requireAtMost(label, 'rows', rows, 65535, 'one workgroup per row, at most 65535 per dispatch; split the rows into several calls');
   requireBytes(label, 'input', x, rows * cols * 4, `[${rows}, ${cols}] f32`);
   const pipeline = ctx.pipeline('softmax', { constants: { WG: checkedWorkgroupSize(ctx, label, workgroupSize) } });
   const params = ctx.uniform(`${label} params`, [rows, cols], ['u32', 'u32']);

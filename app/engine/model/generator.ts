@@ -1,6 +1,6 @@
 /**
- * Generation over a `ModelRunner`: prompt building from the chat template, KV-cache reuse across
- * turns, the stop rules, streaming text, abort and timings. Knows nothing about the GPU.
+ * Generation over a `ModelRunner` from prompt ids: KV-cache reuse across turns, the stop rules,
+ * streaming text, abort and timings. Nothing here depends on the GPU.
  */
 import { IMAGE_MARKER_ID } from './config.ts';
 import { ContextOverflowError } from './errors.ts';
@@ -107,7 +107,7 @@ export class Generator {
     const { runner } = this;
     const { dims } = runner;
     const contextLength = dims.llm.maxSequenceLength;
-    if (ids.includes(IMAGE_MARKER_ID) && !this.image) throw new RangeError('The prompt has an image marker, but no image was encoded for this conversation.');
+    if (ids.includes(IMAGE_MARKER_ID) && !this.image) throw new RangeError('The prompt has an image marker, but no image was encoded for this conversation. Call setImage first, or build the prompt without an image.');
     const promptPositions = positionsOf(ids, dims.imageTokens);
     if (promptPositions >= contextLength) throw new ContextOverflowError(promptPositions, contextLength);
 
