@@ -102,7 +102,7 @@ describe('denseLinear', async () => {
     }
   });
 
-  it('splits the output head at a 128 MiB binding limit', async () => {
+  it('splits the head at 128 MiB', async () => {
     const capped = await testContext({ maxStorageBufferBindingSize: 128 * 2 ** 20 });
     expect(capped.maxBindingSize).toBe(128 * 2 ** 20);
     // 50304 × 2048 f16 = 206 MB: 32768 rows a part, two parts.

@@ -62,7 +62,7 @@ describe('gelu kernel', () => {
 });
 
 describe('swiglu kernel', () => {
-  it('multiplies silu of the gate half by the first half', async () => {
+  it('silu of gate times first half', async () => {
     const ctx = await testContext();
     const rows = 3;
     const hidden = 333;

@@ -42,7 +42,7 @@ describe('embedding kernel', () => {
     expect(out).toEqual(expected); // id 1000 is past the table and gives zeros
   });
 
-  it('splits a table over the 128 MiB binding limit', async () => {
+  it('splits a table over 128 MiB', async () => {
     // WebGPU raises a requested limit below the default to the default, so the smallest cap
     // a device takes is 128 MiB; a [32800, 2048] f16 table (134 MB) needs two parts there.
     const cap = 128 * 2 ** 20;

@@ -21,7 +21,7 @@ describe('rope kernel', () => {
     return { out, expected, qkv };
   }
 
-  it('rotates q and k at positions from the step buffer', async () => {
+  it('rotates q and k at step positions', async () => {
     const { out, expected, qkv } = await run(2030, null, 21);
     expectClose(out, expected, 2e-6, 1e-6, 'rope');
     const d = heads * headDim;
@@ -37,7 +37,7 @@ describe('rope kernel', () => {
     }
   });
 
-  it('uses OLMo float32 angles unless asked for float64', () => {
+  it('float32 angles unless float64 requested', () => {
     const f32 = buildRopeTable(2048, 128, 10000);
     const f64 = buildRopeTable(2048, 128, 10000, 'float64');
     // Position 0 is the identity either way; at 2047 the f32 angle rounding shows.

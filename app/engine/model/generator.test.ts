@@ -50,7 +50,7 @@ describe('generator', () => {
     expect(ids).toEqual([pieces[0].length, IMAGE_MARKER_ID, pieces[1].length]);
   });
 
-  it('stops at the stop text and cuts it off', async () => {
+  it('stops at and cuts stop text', async () => {
     const g = new Generator(scriptedRunner(codec.encode('ab</s>cd')), codec);
     const pieces: string[] = [];
     const r = await g.generate([2, 3], { sampling: greedy, maxNewTokens: 20, stopText: '</s>', onText: (t) => pieces.push(t) });

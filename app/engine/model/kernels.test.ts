@@ -5,7 +5,7 @@ import { expectClose, randomFloats, testContext } from '../../test/gpu.ts';
 import { rescale, unpackInt8 } from './kernels.ts';
 
 describe('model kernels', () => {
-  it('int8 unpack and rescale, with and without accumulate', async () => {
+  it('unpack and rescale, both accumulate modes', async () => {
     const ctx = await testContext();
     const [tokens, cols] = [3, 68];
     const codes = Int8Array.from({ length: tokens * cols }, (_, i) => ((i * 37) % 256) - 128);

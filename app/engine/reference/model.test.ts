@@ -76,7 +76,7 @@ describe('CPU reference', () => {
     expect(worst).toBeLessThan(tolerance);
   });
 
-  it('decodes step by step as a full prefill does', async () => {
+  it('step decoding matches full prefill', async () => {
     const model = await ReferenceModel.load(buildTestPackage());
     const ids = [3, 4, 5, 6, 7, 8];
     const full = model.forward(model.embed(ids), new ReferenceCache(model.dims));
