@@ -117,7 +117,7 @@ export interface ChatTemplate {
 export interface PackageManifest {
   format: typeof PACKAGE_FORMAT;
   formatVersion: typeof PACKAGE_FORMAT_VERSION;
-  /** Where the package came from, for display (e.g. "IntelLabs/LlavaOLMoBitnet1B" or "random demo"). */
+  /** Display name of the package's origin, e.g. "IntelLabs/LlavaOLMoBitnet1B" or "random demo". */
   name: string;
   /** True for packages with random weights, whose answers are noise. */
   randomWeights?: boolean;

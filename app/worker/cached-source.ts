@@ -1,7 +1,7 @@
 /**
  * {@link TensorSource}s for the worker: over the IndexedDB cache, over dropped files, and over the
  * network when caching is off. Each returns one tensor at a time, so the model loader can upload
- * it and drop it before asking for the next; none keeps a whole shard.
+ * it and drop it before it requests the next. None of them keeps a whole shard in memory.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';

@@ -76,7 +76,7 @@ export class TritClient {
     this.listeners.get(event.id)?.(event);
   }
 
-  /** Posts `request` with a fresh id; `listen` sees every event of that id until it returns true. */
+  /** Posts `request` with a fresh id and passes every event of that id to `listen` until it returns true. */
   private send(request: WithoutId<WorkerRequest>, listen: (event: WorkerEvent) => boolean): number {
     const id = this.nextId++;
     this.listeners.set(id, (event) => {

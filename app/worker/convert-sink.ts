@@ -16,7 +16,7 @@ import { parseManifest } from './validate-manifest.ts';
 
 /**
  * A {@link PackageSink} over the package store. Each file is split into chunks as a download is,
- * with the SHA-256 computed here; `commit` checks those hashes against the manifest the converter
+ * and its SHA-256 is computed here. `commit` checks those hashes against the manifest the converter
  * wrote and only then records the package as complete, so an interrupted conversion never shows
  * up as a usable model.
  */

@@ -1,6 +1,6 @@
 /**
- * Files dropped onto the page: a package folder (`manifest.json`, shards, tokenizer) is verified
- * and stored like a download; a raw checkpoint is recognised so the user gets the right advice.
+ * Files dropped onto the page. A package folder (`manifest.json`, shards, tokenizer) is verified
+ * and stored like a download. A raw checkpoint is recognised, so the user gets the right advice.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';

@@ -74,7 +74,7 @@ function transactionDone(tx: IDBTransaction): Promise<void> {
   });
 }
 
-/** Every key [key, …] of one package in `files` or `chunks`. Arrays sort after all strings, so [key, []] bounds them. */
+/** Builds the key range of one package's records in `files` or `chunks`: [key] up to [key, []], because arrays sort after all strings. */
 function packageRange(key: string): IDBKeyRange {
   return IDBKeyRange.bound([key], [key, []]);
 }

@@ -3,9 +3,9 @@ import { GpuValidationError, ShapeError } from './errors.ts';
 import { shaderSource } from './shaders.ts';
 
 /**
- * One recorded compute dispatch. Kernel wrappers build these once (bind groups and uniforms
- * included) so that a forward step only encodes them; values that change per step, such as
- * the position, live in buffers the model writes with `queue.writeBuffer` before submitting.
+ * One recorded compute dispatch. Kernel wrappers build these once, bind groups and uniforms
+ * included, so a forward step only encodes them. Values that change per step, such as the
+ * position, live in buffers that the model writes with `queue.writeBuffer` before submitting.
  */
 export interface Dispatch {
   label: string;

@@ -106,7 +106,7 @@ describe('ternaryLinear', async () => {
       });
 
       it('handles extreme activations', async () => {
-        // All activations -128 against all +1: acc = -128 · 8192 = -2^20, the largest the model sees.
+        // All activations -128 against all +1: acc = -128 · 8192 = -2^20, the largest accumulator the model can reach.
         for (const tokens of [1, 3]) {
           const inFeatures = 8192;
           const c: Case = {

@@ -1,4 +1,4 @@
-/** Errors of the model layer. Each message names the failing value and tells the user what to do. */
+/** Errors of the model layer. Each message names the failing value and what the user should do. */
 
 /** The package's config or tensors do not describe a model this engine can run (one class with the checkpoint reader's). */
 export { ModelConfigError } from '../../checkpoint/errors.ts';

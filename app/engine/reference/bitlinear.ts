@@ -1,7 +1,7 @@
 /**
- * CPU references of the BitLinear158 kernels, following the GPU's f32 steps (each rounded with
- * Math.fround) so that the integer outputs match except where the GPU's sqrt or division, which
- * WGSL allows a few ulps of error, moves a value across a rounding boundary.
+ * CPU references of the BitLinear158 kernels. They follow the GPU's f32 steps, each rounded with
+ * Math.fround, so the integer outputs match. The exception is a value that the GPU's sqrt or
+ * division (WGSL allows them a few ulps of error) moves across a rounding boundary.
  */
 import { roundHalfEven } from '../ternary/pack.ts';
 
